@@ -1,0 +1,478 @@
+r"""VAE and GAN objectives of lecture 14 as pure functions over tensors.
+
+Conventions shared by every function here:
+
+* **Shapes.** The last dimension is the event dimension and is summed; every leading dimension
+  is a batch dimension and is kept: ``(..., D) -> (...)``. :func:`elbo` sums over all non-batch
+  dimensions of ``x`` so images ``(B, C, H, W)`` work. The GAN losses take one logit per sample,
+  of any shape, and return the mean over all of them (a 0-d tensor).
+* **Devices and dtypes** follow the inputs (CPU or CUDA, float32 or float64). Random draws use
+  ``mu``'s device and dtype and the optional ``torch.Generator``; nothing is random at import.
+* **NaN policy.** A NaN in an input gives a NaN in the output for that sample (and a NaN mean
+  for the GAN losses). Nothing is clamped or replaced by a plausible number, so a diverging run
+  shows up as NaN rather than as a silently wrong loss.
+* **Errors.** Non-tensors, non-floating dtypes, shape mismatches, ``n_samples < 1`` and unknown
+  names raise ``ValueError`` naming the argument, what it got and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from numbers import Real
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from genlab._checks import choice, positive_int, same_shape, tensor_arg
+
+__all__ = [
+    "ELBO",
+    "GENERATOR_KINDS",
+    "LIKELIHOODS",
+    "EstimatorStats",
+    "GaussianGrad",
+    "bernoulli_nll",
+    "discriminator_loss",
+    "elbo",
+    "estimator_variance",
+    "fgan_discriminator_loss",
+    "fgan_generator_loss",
+    "gan_value",
+    "gaussian_kl",
+    "gaussian_nll",
+    "generator_loss",
+    "reparam_grad",
+    "reparameterize",
+    "score_function_grad",
+]
+
+LOG_2PI = math.log(2.0 * math.pi)
+LIKELIHOODS = ("gaussian", "bernoulli")
+GENERATOR_KINDS = ("minimax", "non_saturating")
+
+
+class ELBO(NamedTuple):
+    """Per-sample ELBO and its two terms (slide: Review: VAEs)."""
+
+    elbo: torch.Tensor  # regularization + reconstruction
+    regularization: torch.Tensor  # -KL(q(z|x) || p(z))
+    reconstruction: torch.Tensor  # log p(x|z) for one z ~ q(z|x)
+
+
+class GaussianGrad(NamedTuple):
+    """A gradient with respect to the parameters ``(mu, logvar)`` of a diagonal Gaussian."""
+
+    mu: torch.Tensor
+    logvar: torch.Tensor
+
+
+class EstimatorStats(NamedTuple):
+    """Mean and (unbiased) variance over repeated, independent gradient estimates."""
+
+    mean: GaussianGrad
+    variance: GaussianGrad
+
+
+# ---------------------------------------------------------------------------- argument checks
+
+
+def _event_arg(name: str, value) -> torch.Tensor:
+    tensor_arg(name, value)
+    if value.ndim < 1:
+        raise ValueError(f"{name} must have at least one (event) dimension; got a 0-d tensor")
+    return value
+
+
+def _gaussian_args(mu, logvar, *, event: bool = True) -> None:
+    (_event_arg if event else tensor_arg)("mu", mu)
+    tensor_arg("logvar", logvar)
+    same_shape(mu=mu, logvar=logvar)
+
+
+def _broadcasts_to(name: str, value: torch.Tensor, shape: torch.Size) -> None:
+    try:
+        ok = torch.broadcast_shapes(value.shape, shape) == shape
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{name} must broadcast to shape {tuple(shape)}; got shape {tuple(value.shape)}"
+        )
+
+
+def _logits_arg(name: str, value) -> torch.Tensor:
+    tensor_arg(name, value)
+    if value.numel() == 0:
+        raise ValueError(f"{name} must hold at least one logit; got shape {tuple(value.shape)}")
+    return value
+
+
+def _standard_normal(shape: tuple[int, ...], like: torch.Tensor, generator) -> torch.Tensor:
+    """``eps ~ N(0, I)`` of ``shape`` on ``like``'s device and dtype."""
+    if generator is not None:
+        if not isinstance(generator, torch.Generator):
+            raise ValueError(
+                f"generator must be a torch.Generator or None; got {type(generator).__name__}"
+            )
+        if generator.device.type != like.device.type:
+            raise ValueError(
+                f"generator must be on mu's device ({like.device.type}); "
+                f"got a generator on {generator.device}"
+            )
+    return torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
+
+
+# ------------------------------------------------------------------------------------ the VAE
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    r"""KL divergence from :math:`q = \mathcal N(\mu, \operatorname{diag} e^{\text{logvar}})` to
+    :math:`p = \mathcal N(0, I)`, summed over the last dim: ``(..., D) -> (...)``.
+
+    .. math::
+        D_{KL}(q \,\|\, p) = \frac12 \sum_{j=1}^{D} \left(\mu_j^2 + \sigma_j^2 - 1
+            - \log \sigma_j^2\right)
+
+    Source: slide "1D Gaussian Case" (which writes :math:`-D_{KL}`); Kingma & Welling 2014,
+    App. B. Returns the positive KL.
+    """
+    _gaussian_args(mu, logvar)
+    # Kingma & Welling 2014, App. B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # (..., D) -> (...)
+
+
+def _gaussian_nll_terms(x, mu, logvar):
+    # elementwise -log N(x; mu, e^logvar), shape of x
+    return 0.5 * (LOG_2PI + logvar + (x - mu).pow(2) * torch.exp(-logvar))
+
+
+def gaussian_nll(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    r"""Negative log-density of ``x`` under :math:`\mathcal N(\mu, \operatorname{diag}
+    e^{\text{logvar}})`, summed over the last dim: ``(..., D) -> (...)``.
+
+    .. math::
+        -\log p(x \mid z) = \sum_{j=1}^{D} \frac12 \log(2\pi) + \frac12 \log \sigma_j^2
+            + \frac{(x_j - \mu_j)^2}{2 \sigma_j^2}
+
+    Source: slide "1D Gaussian Case", "Cost: Reproduction"; the slide drops the constant
+    :math:`\frac12\log 2\pi` per dimension, this function keeps it (a true log-density). For a
+    constant variance it is least squares: :math:`\|x-\mu\|^2 / 2\sigma^2 + \frac D2
+    \log 2\pi\sigma^2`. ``x`` and ``mu`` have one shape; ``logvar`` broadcasts to it (a 0-d
+    tensor for one shared variance).
+    """
+    _event_arg("x", x)
+    tensor_arg("mu", mu)
+    tensor_arg("logvar", logvar)
+    same_shape(x=x, mu=mu)
+    _broadcasts_to("logvar", logvar, x.shape)
+    return _gaussian_nll_terms(x, mu, logvar).sum(-1)  # (..., D) -> (...)
+
+
+def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    r"""Negative log-probability of ``x`` under :math:`\text{Bernoulli}(\text{sigmoid}(\ell))`,
+    summed over the last dim: ``(..., D) -> (...)``.
+
+    .. math::
+        -\log p(x \mid z) = \sum_{j=1}^{D} -x_j \log \sigma(\ell_j) - (1 - x_j)
+            \log(1 - \sigma(\ell_j)) = \sum_{j=1}^{D} \operatorname{softplus}(\ell_j)
+            - x_j \ell_j
+
+    Source: Kingma & Welling 2014, App. C.1 (Bernoulli MLP decoder). Computed from logits
+    (``binary_cross_entropy_with_logits``), stable for any logit. ``x`` in :math:`[0, 1]`
+    (grey levels) gives the cross-entropy, a log-probability only for binary ``x``.
+    """
+    _event_arg("x", x)
+    tensor_arg("logits", logits)
+    same_shape(x=x, logits=logits)
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+
+
+def reparameterize(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    eps: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    r"""Draw :math:`z \sim \mathcal N(\mu, e^{\text{logvar}})` differentiably in ``mu`` and
+    ``logvar``; ``(...) -> (...)``.
+
+    .. math::
+        z = \mu + \sigma \odot \epsilon, \quad \sigma = e^{\text{logvar}/2},
+            \quad \epsilon \sim \mathcal N(0, I)
+
+    Source: slides "Reparameterization trick", "VAE Example"; Kingma & Welling 2014, Sec. 2.4.
+    ``eps`` defaults to a fresh draw on ``mu``'s device and dtype (from ``generator`` if given;
+    ``generator`` is unused when ``eps`` is passed).
+    """
+    _gaussian_args(mu, logvar, event=False)
+    if eps is None:
+        eps = _standard_normal(mu.shape, mu, generator)
+    else:
+        tensor_arg("eps", eps)
+        same_shape(mu=mu, eps=eps)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def elbo(
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    decoder_out: torch.Tensor,
+    likelihood: str = "gaussian",
+    decoder_logvar: torch.Tensor | None = None,
+) -> ELBO:
+    r"""Per-sample ELBO of a VAE with prior :math:`\mathcal N(0, I)`, returned with its terms.
+
+    .. math::
+        \mathcal L(x) = \underbrace{-D_{KL}(q_\phi(z|x) \,\|\, p(z))}_{\text{regularization}}
+            + \underbrace{\log p_\theta(x \mid z)}_{\text{reconstruction}},
+            \quad z \sim q_\phi(z|x)
+
+    Source: slide "Review: VAEs"; Kingma & Welling 2014, Sec. 2.3 and 3. The KL is closed form
+    (:func:`gaussian_kl`); the reconstruction is the one-sample Monte Carlo estimate of
+    :math:`\mathbb E_q[\log p(x|z)]`, so ``decoder_out`` must be the decoder's output at
+    ``z = reparameterize(mu, logvar)``: the mean for ``likelihood="gaussian"`` (variance
+    ``exp(decoder_logvar)``, broadcast to ``x``; ``None`` means 1) or the logits for
+    ``"bernoulli"`` (``decoder_logvar`` must then be ``None``).
+
+    Shapes: ``mu, logvar: (*batch, Z)``; ``x, decoder_out: (*batch, *event)``, for example
+    ``(B, D)`` or images ``(B, C, H, W)``. The reconstruction sums over all event dims, because
+    pixels are independent given ``z`` and the ELBO bounds the log-likelihood of the whole
+    image. Every term has shape ``batch``; take ``-result.elbo.mean()`` as the training loss.
+    """
+    choice("likelihood", likelihood, LIKELIHOODS)
+    _gaussian_args(mu, logvar)
+    tensor_arg("x", x)
+    tensor_arg("decoder_out", decoder_out)
+    same_shape(x=x, decoder_out=decoder_out)
+    batch = mu.shape[:-1]
+    if x.ndim <= len(batch) or x.shape[: len(batch)] != batch:
+        raise ValueError(
+            f"x must have shape {tuple(batch)} + (event dims...), the batch dims of mu "
+            f"{tuple(mu.shape)}; got {tuple(x.shape)}"
+        )
+    event_dims = tuple(range(len(batch), x.ndim))
+
+    if likelihood == "gaussian":
+        if decoder_logvar is None:
+            decoder_logvar = x.new_zeros(())
+        tensor_arg("decoder_logvar", decoder_logvar)
+        _broadcasts_to("decoder_logvar", decoder_logvar, x.shape)
+        nll = _gaussian_nll_terms(x, decoder_out, decoder_logvar)
+    else:
+        if decoder_logvar is not None:
+            raise ValueError(
+                "decoder_logvar must be None when likelihood='bernoulli'; "
+                f"got {type(decoder_logvar).__name__}"
+            )
+        nll = F.binary_cross_entropy_with_logits(decoder_out, x, reduction="none")
+    reconstruction = -nll.sum(event_dims)  # (*batch, *event) -> batch
+    regularization = -gaussian_kl(mu, logvar)  # (*batch, Z) -> batch
+    return ELBO(regularization + reconstruction, regularization, reconstruction)
+
+
+# ---------------------------------------------------------------------- gradient estimators
+
+
+def _call_f(f, z: torch.Tensor) -> torch.Tensor:
+    out = f(z)
+    if not isinstance(out, torch.Tensor) or out.shape != z.shape:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"f must map z elementwise to a tensor of its shape {tuple(z.shape)}; got {got}"
+        )
+    return out
+
+
+def _estimator_setup(f, mu, logvar, n_samples, generator):
+    if not callable(f):
+        raise ValueError(f"f must be a callable applied elementwise; got {type(f).__name__}")
+    _gaussian_args(mu, logvar, event=False)
+    n_samples = positive_int("n_samples", n_samples)
+    eps = _standard_normal((n_samples, *mu.shape), mu, generator)  # (S, ...)
+    return mu.detach(), logvar.detach(), eps
+
+
+def score_function_grad(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    n_samples: int,
+    generator: torch.Generator | None = None,
+    baseline: float | torch.Tensor | None = None,
+) -> GaussianGrad:
+    r"""Score-function (REINFORCE) estimate of :math:`\nabla_{\mu, \text{logvar}}
+    \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
+
+    .. math::
+        \nabla \mathbb E_q[f(z)] \approx \frac1L \sum_{l=1}^{L} (f(z^{(l)}) - b)\,
+            \nabla \log q(z^{(l)}), \quad
+        \frac{\partial \log q}{\partial \mu} = \frac{z - \mu}{\sigma^2}, \quad
+        \frac{\partial \log q}{\partial\, \text{logvar}} = \frac12\left(
+            \frac{(z - \mu)^2}{\sigma^2} - 1\right)
+
+    Source: slide "Optimization interpretation" ("high variance for gradient estimation");
+    Williams 1992; Mohamed et al. 2020, Sec. 4. Unbiased for any constant baseline ``b``
+    (a number or a tensor broadcast to ``mu``, not computed from these samples), because
+    :math:`\mathbb E_q[\nabla \log q] = 0`. ``f`` is applied to ``z`` of shape
+    ``(n_samples, *mu.shape)`` and need not be differentiable. Returns detached tensors.
+    """
+    mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
+    if baseline is not None and not isinstance(baseline, Real | torch.Tensor):
+        raise ValueError(
+            f"baseline must be None, a number or a tensor; got {type(baseline).__name__}"
+        )
+    if isinstance(baseline, torch.Tensor):
+        _broadcasts_to("baseline", baseline, mu.shape)
+    var = logvar.exp()
+    z = mu + var.sqrt() * eps  # (S, ...)
+    with torch.no_grad():
+        fz = _call_f(f, z)
+    if baseline is not None:
+        fz = fz - baseline
+    score_mu = (z - mu) / var  # d log q / d mu
+    score_logvar = 0.5 * ((z - mu).pow(2) / var - 1.0)  # d log q / d logvar
+    return GaussianGrad((fz * score_mu).mean(0), (fz * score_logvar).mean(0))  # (S, ...) -> (...)
+
+
+def reparam_grad(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    n_samples: int,
+    generator: torch.Generator | None = None,
+) -> GaussianGrad:
+    r"""Reparameterization (pathwise) estimate of :math:`\nabla_{\mu, \text{logvar}}
+    \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
+
+    .. math::
+        \nabla \mathbb E_q[f(z)] = \mathbb E_{\epsilon}[\nabla f(\mu + \sigma \epsilon)]
+            \approx \frac1L \sum_{l=1}^{L} \nabla f(\mu + \sigma \epsilon^{(l)}),
+            \quad \epsilon^{(l)} \sim \mathcal N(0, 1)
+
+    Source: slides "Reparameterization trick", "VAE Example"; Kingma & Welling 2014, Sec. 2.4.
+    Unbiased. ``f`` must be an elementwise function that torch autograd can differentiate; it
+    is applied to ``z`` of shape ``(n_samples, *mu.shape)``. Returns detached tensors.
+    """
+    mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
+    with torch.enable_grad():
+        mu = mu.requires_grad_(True)
+        logvar = logvar.requires_grad_(True)
+        z = mu + torch.exp(0.5 * logvar) * eps  # (S, ...)
+        fz = _call_f(f, z)
+        if not fz.requires_grad:
+            raise ValueError("f must be differentiable by torch autograd; f(z) has no grad_fn")
+        # f is elementwise, so the gradient of the sum is the per-element gradient
+        grads = torch.autograd.grad(fz.sum() / eps.shape[0], (mu, logvar), allow_unused=True)
+    mu_grad, logvar_grad = (torch.zeros_like(mu) if g is None else g for g in grads)
+    return GaussianGrad(mu_grad.detach(), logvar_grad.detach())
+
+
+def estimator_variance(
+    estimator: Callable[..., GaussianGrad],
+    f: Callable[[torch.Tensor], torch.Tensor],
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    n_samples: int,
+    repeats: int,
+    generator: torch.Generator | None = None,
+) -> EstimatorStats:
+    r"""Mean and variance over ``repeats`` independent runs of ``estimator`` with ``n_samples``
+    samples each; every field has ``mu``'s shape.
+
+    .. math::
+        \bar g = \frac1R \sum_{r=1}^{R} \hat g_r, \qquad
+        s^2 = \frac{1}{R - 1} \sum_{r=1}^{R} (\hat g_r - \bar g)^2
+
+    Source: slide "Optimization interpretation" (the variance of gradient estimates). The runs
+    are vectorised: ``estimator`` (:func:`score_function_grad`, :func:`reparam_grad`, or a
+    ``functools.partial`` of one) is called once on ``mu`` repeated along a new leading dim.
+    The standard error of ``mean`` is ``sqrt(variance / repeats)``.
+    """
+    if not callable(estimator):
+        raise ValueError(f"estimator must be callable; got {type(estimator).__name__}")
+    repeats = positive_int("repeats", repeats, minimum=2)
+    _gaussian_args(mu, logvar, event=False)
+    shape = (repeats, *mu.shape)
+    mu_r = mu.detach().expand(shape).contiguous()  # (...) -> (R, ...)
+    logvar_r = logvar.detach().expand(shape).contiguous()
+    g = estimator(f, mu_r, logvar_r, n_samples, generator=generator)  # (R, ...) each
+    return EstimatorStats(
+        mean=GaussianGrad(g.mu.mean(0), g.logvar.mean(0)),
+        variance=GaussianGrad(g.mu.var(0), g.logvar.var(0)),
+    )
+
+
+# ------------------------------------------------------------------------------------ the GAN
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    r"""Discriminator cost :math:`J_D` from logits :math:`\ell`, with :math:`D = \sigma(\ell)`;
+    any shapes ``-> ()``, each expectation a mean over its batch.
+
+    .. math::
+        J_D = \mathbb E_x[-\log D(x)] + \mathbb E_z[-\log(1 - D(G(z)))]
+            = \operatorname{mean} \operatorname{softplus}(-\ell_{real})
+            + \operatorname{mean} \operatorname{softplus}(\ell_{fake})
+
+    Source: slide "Adversarial Learning"; Goodfellow et al. 2014. The later slide "Adversarial
+    loss" has factors :math:`\frac12`: the same cost up to scale. Stable for any logit.
+    """
+    _logits_arg("real_logits", real_logits)
+    _logits_arg("fake_logits", fake_logits)
+    # -log sigmoid(l) = softplus(-l);  -log(1 - sigmoid(l)) = softplus(l)
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
+    r"""Generator cost :math:`J_G` (minimised by G) from the logits of ``D(G(z))``;
+    any shape ``-> ()``, mean over the batch.
+
+    .. math::
+        J_G^{\text{minimax}} = \mathbb E_z[\log(1 - D(G(z)))]
+            = -\operatorname{mean} \operatorname{softplus}(\ell), \qquad
+        J_G^{\text{non\_saturating}} = \mathbb E_z[-\log D(G(z))]
+            = \operatorname{mean} \operatorname{softplus}(-\ell)
+
+    Source: slides "Learning procedure" and "A better cost function"; Goodfellow et al. 2014,
+    Sec. 3. The minimax cost saturates (vanishing gradient) when D rejects the fakes
+    (:math:`\ell \to -\infty`); the non-saturating cost does not.
+    """
+    choice("kind", kind, GENERATOR_KINDS)
+    _logits_arg("fake_logits", fake_logits)
+    if kind == "minimax":
+        return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(l)) = -softplus(l)
+    return F.softplus(-fake_logits).mean()  # -log sigmoid(l) = softplus(-l)
+
+
+def gan_value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    r"""The value :math:`V(D, G)` of the minimax game from logits; any shapes ``-> ()``.
+
+    .. math::
+        V(D, G) = \mathbb E_x[\log D(x)] + \mathbb E_z[\log(1 - D(G(z)))]
+            = \operatorname{mean} \log\sigma(\ell_{real})
+            + \operatorname{mean} \log\sigma(-\ell_{fake})
+
+    Source: slide "Convergence"; Goodfellow et al. 2014, Eq. 1. At the optimal discriminator
+    it equals :math:`2\,\mathrm{JSD}(p_{data} \| p_G) - \log 4`. Equals ``-discriminator_loss``.
+    """
+    _logits_arg("real_logits", real_logits)
+    _logits_arg("fake_logits", fake_logits)
+    # log(1 - sigmoid(l)) = log sigmoid(-l)
+    return F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean()
+
+
+def fgan_discriminator_loss(name: str, real_v: torch.Tensor, fake_v: torch.Tensor):
+    """f-GAN discriminator loss; see :func:`genlab.divergences.fgan_discriminator_loss`."""
+    from genlab import divergences  # lazy: keeps this module importable on its own
+
+    return divergences.fgan_discriminator_loss(name, real_v, fake_v)
+
+
+def fgan_generator_loss(name: str, fake_v: torch.Tensor):
+    """f-GAN generator loss; see :func:`genlab.divergences.fgan_generator_loss`."""
+    from genlab import divergences  # lazy: keeps this module importable on its own
+
+    return divergences.fgan_generator_loss(name, fake_v)
