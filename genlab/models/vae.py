@@ -1,0 +1,260 @@
+r"""Variational autoencoders: an MLP VAE and a small convolutional VAE (slides "VAE Example",
+"Autoencoder Interpretation", "1D Gaussian Case").
+
+Every VAE here encodes to a diagonal Gaussian
+:math:`q_\phi(z|x) = \mathcal N(\mu, e^{\text{logvar}})`, has the prior
+:math:`p(z) = \mathcal N(0, I)`, and a Bernoulli (logits) or Gaussian (mean, with a fixed or
+learned log-variance) decoder. The objective is :func:`genlab.losses.elbo`; nothing here
+re-derives it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from genlab import losses
+from genlab._checks import choice
+from genlab.models.registry import register
+
+LIKELIHOODS = losses.LIKELIHOODS
+
+
+class Posterior(NamedTuple):
+    """Parameters of :math:`q_\\phi(z|x)`."""
+
+    mu: torch.Tensor  # (B, Z)
+    logvar: torch.Tensor  # (B, Z)
+
+
+class VAEOutput(NamedTuple):
+    """One pass through the VAE: decoder output at a reparameterized ``z``."""
+
+    decoded: torch.Tensor  # (B, *input_shape): logits (Bernoulli) or mean (Gaussian)
+    mu: torch.Tensor  # (B, Z)
+    logvar: torch.Tensor  # (B, Z)
+    z: torch.Tensor  # (B, Z)
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Configuration of :class:`MLPVAE` and :class:`ConvVAE`.
+
+    ``decoder_logvar`` applies to the Gaussian decoder only: a number fixes
+    :math:`\\log\\sigma_x^2` (least squares, slide "1D Gaussian Case"), ``None`` learns one
+    log-variance per output dimension.
+    """
+
+    input_shape: tuple[int, ...] = (1, 8, 8)
+    latent_dim: int = 2
+    hidden: tuple[int, ...] = (256, 128)
+    likelihood: str = "bernoulli"
+    decoder_logvar: float | None = None
+    arch: str = "mlp"  # "mlp" or "conv"
+    channels: tuple[int, ...] = field(default=(32, 64))  # conv only
+
+    def __post_init__(self):
+        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        choice("likelihood", self.likelihood, LIKELIHOODS)
+        choice("arch", self.arch, ("mlp", "conv"))
+        if not self.input_shape or any(s < 1 for s in self.input_shape):
+            raise ValueError(f"input_shape must be positive sizes; got {self.input_shape}")
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be >= 1; got {self.latent_dim}")
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden must be one or more positive widths; got {self.hidden}")
+        if self.arch == "conv":
+            if len(self.input_shape) != 3:
+                raise ValueError(f"arch='conv' needs input_shape (C, H, W); got {self.input_shape}")
+            _, height, width = self.input_shape
+            stride = 2 ** len(self.channels)
+            if height % stride or width % stride:
+                raise ValueError(
+                    f"arch='conv' with {len(self.channels)} stride-2 layers needs H and W "
+                    f"divisible by {stride}; got input_shape {self.input_shape}"
+                )
+
+
+PRESETS: dict[str, VAEConfig] = {
+    # 2-D toy data: Gaussian decoder with a learned variance.
+    "toy2d": VAEConfig(input_shape=(2,), latent_dim=2, hidden=(64, 64), likelihood="gaussian"),
+    # The 8x8 digits: grey levels in [0, 1] under a Bernoulli decoder (the cross-entropy).
+    "digits": VAEConfig(input_shape=(1, 8, 8), latent_dim=2, hidden=(256, 128)),
+    "digits_conv": VAEConfig(
+        input_shape=(1, 8, 8), latent_dim=8, arch="conv", channels=(32, 64), hidden=(256,)
+    ),
+    # 32x32 sprites.
+    "sprites": VAEConfig(
+        input_shape=(1, 32, 32), latent_dim=8, arch="conv", channels=(32, 32, 64, 64), hidden=(256,)
+    ),
+    # 28x28 MNIST-style images read from IDX files.
+    "mnist": VAEConfig(input_shape=(1, 28, 28), latent_dim=16, hidden=(512, 256)),
+}
+
+
+def mlp(sizes: tuple[int, ...], activation=nn.ReLU) -> nn.Sequential:
+    """Linear layers of ``sizes`` with ``activation`` between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class VAE(nn.Module):
+    """The parts every VAE shares; subclasses build ``encoder`` and ``decoder``.
+
+    ``encoder`` maps ``(B, *input_shape)`` to ``(B, 2 Z)`` (mean and log-variance);
+    ``decoder`` maps ``(B, Z)`` to ``(B, *input_shape)``.
+    """
+
+    config: VAEConfig
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        self.input_shape = config.input_shape
+        self.latent_dim = config.latent_dim
+        if config.likelihood == "gaussian" and config.decoder_logvar is None:
+            self.decoder_logvar = nn.Parameter(torch.zeros(config.input_shape))
+        else:
+            self.decoder_logvar = None
+
+    # -- checks ---------------------------------------------------------------------------
+    def _check_input(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.shape[1:] != self.input_shape:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(
+                f"x must have shape (batch, {', '.join(map(str, self.input_shape))}) for this "
+                f"{type(self).__name__}; got {got}"
+            )
+        return x
+
+    def _check_latent(self, z: torch.Tensor) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"z must have shape (batch, {self.latent_dim}); got {got}")
+        return z
+
+    # -- the model ------------------------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> Posterior:
+        """Parameters of :math:`q_\\phi(z|x)`: ``(B, *input_shape) -> 2 x (B, Z)``."""
+        h = self.encoder(self._check_input(x))  # (B, 2Z)
+        mu, logvar = h.chunk(2, dim=-1)
+        return Posterior(mu, logvar)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder output (logits or mean): ``(B, Z) -> (B, *input_shape)``."""
+        return self.decoder(self._check_latent(z))
+
+    def mean(self, decoded: torch.Tensor) -> torch.Tensor:
+        """The mean of :math:`p_\\theta(x|z)` from the decoder output (an image in data space)."""
+        return torch.sigmoid(decoded) if self.config.likelihood == "bernoulli" else decoded
+
+    def _decoder_logvar(self) -> torch.Tensor | None:
+        if self.config.likelihood == "bernoulli":
+            return None
+        if self.decoder_logvar is not None:
+            return self.decoder_logvar
+        return torch.tensor(float(self.config.decoder_logvar))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
+        mu, logvar = self.encode(x)
+        z = losses.reparameterize(mu, logvar, generator=generator)
+        return VAEOutput(self.decoder(z), mu, logvar, z)
+
+    def elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> losses.ELBO:
+        """Per-sample ELBO in nats under the decoder's likelihood, with its two terms."""
+        decoded, mu, logvar, _ = self(x, generator=generator)
+        logvar_x = self._decoder_logvar()
+        if logvar_x is not None:
+            logvar_x = logvar_x.to(device=x.device, dtype=x.dtype)
+        return losses.elbo(x, mu, logvar, decoded, self.config.likelihood, logvar_x)
+
+    def loss(self, batch) -> dict[str, torch.Tensor]:
+        """Training loss: the negative ELBO, mean over the batch, plus its terms."""
+        x = batch[0] if isinstance(batch, tuple | list) else batch
+        terms = self.elbo(x)
+        return {
+            "loss": -terms.elbo.mean(),
+            "elbo": terms.elbo.mean().detach(),
+            "kl": -terms.regularization.mean().detach(),
+            "reconstruction": terms.reconstruction.mean().detach(),
+        }
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` decoded means of :math:`z \\sim p(z)`: ``-> (n, *input_shape)``."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}")
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent_dim, generator=generator, device=device)
+        return self.mean(self.decode(z))
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Decoded mean at the posterior mean: ``(B, *input_shape) -> (B, *input_shape)``."""
+        return self.mean(self.decode(self.encode(x).mu))
+
+
+@register(VAEConfig)
+class MLPVAE(VAE):
+    """A VAE whose encoder and decoder are MLPs (flattened inputs)."""
+
+    def __init__(self, config: VAEConfig = PRESETS["digits"]):
+        if config.arch != "mlp":
+            raise ValueError(f"config.arch must be 'mlp' for MLPVAE; got {config.arch!r}")
+        super().__init__(config)
+        d = math.prod(config.input_shape)
+        self.encoder = nn.Sequential(
+            nn.Flatten(), mlp((d, *config.hidden, 2 * config.latent_dim))
+        )  # (B, *shape) -> (B, 2Z)
+        self.decoder = nn.Sequential(
+            mlp((config.latent_dim, *reversed(config.hidden), d)),
+            nn.Unflatten(1, config.input_shape),
+        )  # (B, Z) -> (B, *shape)
+
+
+@register(VAEConfig)
+class ConvVAE(VAE):
+    """A small convolutional VAE: stride-2 convolutions down, transposed convolutions up."""
+
+    def __init__(self, config: VAEConfig = PRESETS["sprites"]):
+        if config.arch != "conv":
+            raise ValueError(f"config.arch must be 'conv' for ConvVAE; got {config.arch!r}")
+        super().__init__(config)
+        c_in, height, width = config.input_shape
+        chans = (c_in, *config.channels)
+        down = len(config.channels)
+        feat = (chans[-1], height // 2**down, width // 2**down)
+        enc: list[nn.Module] = []
+        for a, b in zip(chans[:-1], chans[1:], strict=True):
+            enc += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+        self.encoder = nn.Sequential(
+            *enc, nn.Flatten(), mlp((math.prod(feat), *config.hidden, 2 * config.latent_dim))
+        )  # (B, C, H, W) -> (B, 2Z)
+        dec: list[nn.Module] = [
+            mlp((config.latent_dim, *reversed(config.hidden), math.prod(feat))),
+            nn.ReLU(),
+            nn.Unflatten(1, feat),
+        ]
+        rev = tuple(reversed(chans))
+        for i, (a, b) in enumerate(zip(rev[:-1], rev[1:], strict=True)):
+            dec.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
+            if i < len(rev) - 2:
+                dec.append(nn.ReLU())
+        self.decoder = nn.Sequential(*dec)  # (B, Z) -> (B, C, H, W)
+
+
+def build_vae(config: VAEConfig | str) -> VAE:
+    """A VAE from a config or a preset name (``PRESETS``)."""
+    if isinstance(config, str):
+        config = PRESETS[choice("config", config, PRESETS)]
+    return MLPVAE(config) if config.arch == "mlp" else ConvVAE(config)

@@ -1,0 +1,242 @@
+"""One trainer for every model of the course: in-memory data on the device, batched by index.
+
+The loop is explicit (a step function takes model, batch and optimizer and returns a dict of
+numbers), never plots (widgets attach through callbacks), is seeded and bit-for-bit reproducible
+on the CPU, and stops with a clear message at the first NaN or Inf loss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from genlab._checks import positive, positive_int
+from genlab.device import resolve_device
+
+EVENTS = ("on_step_end", "on_epoch_end", "on_train_end")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: the optimizer's settings, the schedule, the device and the logging."""
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 10  # steps between history entries (the epoch's last step is always kept)
+    progress: bool = True  # a tqdm bar (notebook or terminal)
+    amp: bool = False  # bf16 autocast on CUDA; ignored elsewhere
+
+    def __post_init__(self):
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        positive("lr", self.lr)
+        positive("weight_decay", self.weight_decay, allow_zero=True)
+        positive_int("log_every", self.log_every)
+
+
+class TrainingDiverged(FloatingPointError):
+    """Raised when a loss becomes NaN or Inf; the message names the step and the value."""
+
+
+class History(dict):
+    """Every logged quantity as a list, keyed by name, with ``step`` and ``epoch`` alongside."""
+
+    def last(self, name: str) -> float:
+        if not self.get(name):
+            raise KeyError(f"history has no entries for {name!r}; it has {sorted(self)}")
+        return self[name][-1]
+
+    def append(self, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            self.setdefault(key, []).append(value)
+
+
+def default_step(model: nn.Module, batch: tuple[torch.Tensor, ...], optimizer) -> dict:
+    """One gradient step on ``model.loss(batch)["loss"]``; returns the loss dict (tensors)."""
+    out = model.loss(batch)
+    optimizer.zero_grad(set_to_none=True)
+    out["loss"].backward()
+    optimizer.step()
+    return out
+
+
+def _as_tensors(data, device: torch.device) -> tuple[torch.Tensor, ...]:
+    if isinstance(data, torch.Tensor):
+        data = (data,)
+    if not isinstance(data, Sequence) or not data:
+        raise ValueError(
+            "data must be a tensor or a tuple of tensors with one row per sample; "
+            f"got {type(data).__name__}"
+        )
+    tensors = []
+    for i, t in enumerate(data):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"data[{i}] must be a torch.Tensor; got {type(t).__name__}")
+        if len(t) != len(data[0]):
+            raise ValueError(
+                f"data[{i}] has {len(t)} rows but data[0] has {len(data[0])}; "
+                "every tensor needs one row per sample"
+            )
+        tensors.append(t.to(device))
+    if len(tensors[0]) == 0:
+        raise ValueError("data must hold at least one sample")
+    return tuple(tensors)
+
+
+def _number(value) -> float:
+    return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="epoch", leave=False)
+
+
+class Trainer:
+    """Train ``model`` with Adam on in-memory data.
+
+    ``step_fn(model, batch, optimizer) -> dict`` does one update (default: minimise
+    ``model.loss(batch)["loss"]``); every entry of its dict is logged. Callbacks
+    (``add_callback(event, fn)``, events ``on_step_end``, ``on_epoch_end``, ``on_train_end``)
+    receive the trainer, whose ``history``, ``step``, ``epoch`` and ``last`` they may read.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig = TrainConfig(),
+        step_fn: Callable | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+    ):
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.step_fn = step_fn or default_step
+        self.optimizer = optimizer or torch.optim.Adam(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.callbacks: dict[str, list[Callable]] = defaultdict(list)
+        self.history = History()
+        self.step = 0
+        self.epoch = 0
+        self.last: dict[str, float] = {}
+        self.stop_requested = False
+
+    def add_callback(self, event: str, fn: Callable[[Trainer], None]) -> Trainer:
+        if event not in EVENTS:
+            raise ValueError(f"event must be one of {', '.join(EVENTS)}; got {event!r}")
+        self.callbacks[event].append(fn)
+        return self
+
+    def _fire(self, event: str) -> None:
+        for fn in self.callbacks[event]:
+            fn(self)
+
+    def _autocast(self):
+        if self.config.amp and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _check_finite(self, out: dict) -> None:
+        loss = out["loss"]
+        if not bool(torch.isfinite(loss)):
+            raise TrainingDiverged(
+                f"training diverged at step {self.step} (epoch {self.epoch}): loss = "
+                f"{float(loss.detach())}. Try a smaller learning rate (now {self.config.lr:g}), or "
+                "clamp the encoder's log-variance; training was stopped, not continued on NaN."
+            )
+
+    def fit(self, data, epochs: int | None = None) -> History:
+        """Train for ``epochs`` (default: the config's) more epochs; return the history."""
+        epochs = positive_int("epochs", epochs) if epochs is not None else self.config.epochs
+        tensors = _as_tensors(data, self.device)
+        n = len(tensors[0])
+        batch_size = min(self.config.batch_size, n)
+        generator = torch.Generator(device="cpu").manual_seed(self.config.seed + self.epoch)
+        bar = _progress(epochs, self.config.progress)
+        self.model.train()
+        self.stop_requested = False
+        started = time.perf_counter()
+        try:
+            for _ in range(epochs):
+                # A fresh permutation per epoch; the last partial batch is dropped so that
+                # every step sees batch_size samples (what the loss means, it means per sample).
+                order = torch.randperm(n, generator=generator).to(self.device)
+                steps = max(n // batch_size, 1)
+                for i in range(steps):
+                    idx = order[i * batch_size : (i + 1) * batch_size]
+                    batch = tuple(t[idx] for t in tensors)
+                    with self._autocast():
+                        out = self.step_fn(self.model, batch, self.optimizer)
+                    self.step += 1
+                    self._check_finite(out)
+                    if self.step % self.config.log_every == 0 or i == steps - 1:
+                        self.last = {k: _number(v) for k, v in out.items()}
+                        self.history.append({"step": self.step, "epoch": self.epoch, **self.last})
+                        self._fire("on_step_end")
+                    if self.stop_requested:
+                        break
+                self.epoch += 1
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in self.last.items()}, refresh=False)
+                self._fire("on_epoch_end")
+                if self.stop_requested:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            self.model.eval()
+        self.seconds = time.perf_counter() - started
+        self._fire("on_train_end")
+        return self.history
+
+
+def fit(model: nn.Module, data, config: TrainConfig | None = None, **overrides) -> History:
+    """Train ``model`` on ``data`` (a tensor or tuple of tensors); keyword overrides of the config.
+
+    ``fit(vae, images, epochs=30, lr=2e-3)`` is ``Trainer(vae, TrainConfig(epochs=30, lr=2e-3))
+    .fit(images)``. The trained model is left in eval mode on the chosen device.
+    """
+    config = config or TrainConfig()
+    if overrides:
+        from dataclasses import replace
+
+        config = replace(config, **overrides)
+    return Trainer(model, config).fit(data)
+
+
+@torch.no_grad()
+def evaluate_elbo(model: nn.Module, data, batch_size: int = 1024, seed: int = 0) -> float:
+    """Mean per-sample ELBO (nats) of ``model`` on held-out ``data``, in batches, seeded."""
+    device = next(model.parameters()).device
+    tensors = _as_tensors(data, device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(tensors[0]), batch_size):
+        x = tensors[0][start : start + batch_size]
+        elbo = model.elbo(x, generator=generator).elbo
+        total += float(elbo.sum())
+        count += len(x)
+    model.train(was_training)
+    if not math.isfinite(total):
+        raise TrainingDiverged(f"held-out ELBO is not finite ({total}); the model diverged")
+    return total / count

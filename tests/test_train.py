@@ -1,0 +1,133 @@
+"""The shared trainer: it learns, is reproducible, logs, calls back, and stops on NaN."""
+
+import pytest
+import torch
+from torch import nn
+
+import genlab
+from genlab.models import build_vae
+from genlab.train import TrainConfig, Trainer, TrainingDiverged, evaluate_elbo, fit
+
+QUIET = dict(progress=False, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Four well-separated 2-D clusters: easy data a VAE must learn quickly."""
+    g = torch.Generator().manual_seed(0)
+    centers = torch.tensor([[-3.0, -3.0], [-3.0, 3.0], [3.0, -3.0], [3.0, 3.0]])
+    return centers[torch.randint(4, (512,), generator=g)] + 0.3 * torch.randn(512, 2, generator=g)
+
+
+def test_training_raises_the_held_out_elbo(blobs):
+    genlab.seed_everything(0)
+    model = build_vae("toy2d")
+    before = evaluate_elbo(model, blobs[400:])
+    history = fit(model, blobs[:400], epochs=40, batch_size=64, lr=3e-3, **QUIET)
+    after = evaluate_elbo(model, blobs[400:])
+    assert after > before + 2.0, (before, after)
+    assert history["elbo"][-1] > history["elbo"][0]
+    assert not model.training, "fit leaves the model in eval mode"
+
+
+def test_cpu_training_is_bit_for_bit_reproducible(blobs):
+    runs = []
+    for _ in range(2):
+        genlab.seed_everything(5)
+        model = build_vae("toy2d")
+        history = fit(model, blobs, epochs=3, batch_size=32, seed=5, **QUIET)
+        runs.append((history["loss"], [p.detach().clone() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1], strict=True))
+
+
+def test_history_logging_and_callbacks(blobs):
+    genlab.seed_everything(0)
+    trainer = Trainer(
+        build_vae("toy2d"), TrainConfig(epochs=2, batch_size=100, log_every=2, **QUIET)
+    )
+    seen = {"on_step_end": [], "on_epoch_end": [], "on_train_end": []}
+    for event in seen:
+        trainer.add_callback(event, lambda t, e=event: seen[e].append((t.step, t.epoch)))
+    history = trainer.fit(blobs)  # 512 // 100 = 5 steps per epoch
+    assert trainer.step == 10
+    # every 2nd step, plus each epoch's last step
+    assert history["step"] == [2, 4, 5, 6, 8, 10]
+    assert history["epoch"] == [0, 0, 0, 1, 1, 1]
+    assert set(history) >= {"loss", "elbo", "kl", "reconstruction"}
+    assert [s for s, _ in seen["on_step_end"]] == history["step"]
+    assert seen["on_epoch_end"] == [(5, 1), (10, 2)]
+    assert seen["on_train_end"] == [(10, 2)]
+    assert history.last("loss") == history["loss"][-1]
+
+
+def test_a_callback_can_stop_training(blobs):
+    trainer = Trainer(
+        build_vae("toy2d"), TrainConfig(epochs=50, batch_size=64, log_every=1, **QUIET)
+    )
+
+    def stop_at_step_3(t):
+        if t.step == 3:
+            t.stop_requested = True
+
+    trainer.add_callback("on_step_end", stop_at_step_3)
+    trainer.fit(blobs)
+    assert trainer.step == 3
+
+
+class _ExplodesAtStep(nn.Module):
+    """A model whose loss becomes NaN at a known step."""
+
+    def __init__(self, bad_step):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(1))
+        self.bad_step, self.calls = bad_step, 0
+
+    def loss(self, batch):
+        self.calls += 1
+        value = (self.w * batch[0]).pow(2).mean()
+        return {"loss": value * float("nan") if self.calls == self.bad_step else value}
+
+
+def test_nan_loss_stops_training_with_the_step_and_a_hint():
+    model = _ExplodesAtStep(bad_step=4)
+    with pytest.raises(TrainingDiverged, match=r"step 4 .*loss = nan.*learning rate"):
+        fit(model, torch.randn(64, 1), epochs=10, batch_size=8, **QUIET)
+    assert model.calls == 4, "training must not continue past the NaN"
+
+
+def test_a_huge_learning_rate_is_caught_not_trained_through(blobs):
+    genlab.seed_everything(0)
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        fit(build_vae("toy2d"), blobs * 1e3, epochs=20, lr=1e4, **QUIET)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"batch_size": 1.5}, "batch_size"),
+        ({"device": "tpu"}, "device"),
+    ],
+)
+def test_bad_configs_are_named(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        fit(build_vae("toy2d"), torch.randn(8, 2), **{"progress": False, **overrides})
+
+
+def test_bad_data_is_named():
+    model = build_vae("toy2d")
+    with pytest.raises(ValueError, match=r"data\[1\] has 3 rows"):
+        fit(model, (torch.randn(8, 2), torch.zeros(3)), **QUIET)
+    with pytest.raises(ValueError, match=r"data\[0\] must be a torch.Tensor"):
+        fit(model, [[1.0, 2.0]], **QUIET)
+    with pytest.raises(ValueError, match="event must be one of"):
+        Trainer(model, TrainConfig(**QUIET)).add_callback("on_batch", print)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_cuda_keeps_data_on_the_device(blobs):
+    model = build_vae("toy2d")
+    fit(model, blobs, epochs=2, device="cuda", progress=False, amp=True)
+    assert next(model.parameters()).device.type == "cuda"
