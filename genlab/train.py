@@ -71,6 +71,21 @@ def default_step(model: nn.Module, batch: tuple[torch.Tensor, ...], optimizer) -
     return out
 
 
+def make_adam(model: nn.Module, config: TrainConfig, device: torch.device):
+    """Adam with the fused kernel (one op for all parameters) where this PyTorch has it.
+
+    For the course's small models the optimizer's per-parameter overhead is a fifth of a step;
+    the fused kernel removes most of it. Falls back to the default implementation elsewhere.
+    """
+    kwargs = dict(lr=config.lr, weight_decay=config.weight_decay)
+    if device.type in ("cpu", "cuda"):
+        try:
+            return torch.optim.Adam(model.parameters(), fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+    return torch.optim.Adam(model.parameters(), **kwargs)
+
+
 def _as_tensors(data, device: torch.device) -> tuple[torch.Tensor, ...]:
     if isinstance(data, torch.Tensor):
         data = (data,)
@@ -128,9 +143,7 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
         self.step_fn = step_fn or default_step
-        self.optimizer = optimizer or torch.optim.Adam(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-        )
+        self.optimizer = optimizer or make_adam(model, config, self.device)
         self.callbacks: dict[str, list[Callable]] = defaultdict(list)
         self.history = History()
         self.step = 0

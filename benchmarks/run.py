@@ -1,0 +1,101 @@
+"""Run the course's benchmarks and write BENCHMARKS.md.
+
+    python benchmarks/run.py              # everything, on the CPU and (if present) the GPU
+    python benchmarks/run.py --only vae   # one section
+    python benchmarks/run.py --quick      # a fast smoke run (figures not for reporting)
+
+Every figure is a median over repeated runs after a warm-up; every comparison is a ratio of
+two figures measured side by side in the same run (shared machines drift; ratios hold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import vae_training  # noqa: E402
+
+SECTIONS = {"vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", vae_training)}
+
+
+def _devices() -> list[str]:
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str(value)
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)\n"
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_fmt(r[k]) for k in head) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    import numpy
+
+    import genlab
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return (
+        f"- date: {datetime.date.today().isoformat()}\n"
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.release()}; GPU: {gpu}\n"
+        f"- torch threads: {torch.get_num_threads()}\n"
+        f"- versions: python {platform.python_version()}, torch {torch.__version__}, "
+        f"numpy {numpy.__version__}, genlab {genlab.__version__}\n"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
+    parser.add_argument("--quick", action="store_true", help="smoke run; do not report figures")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=str(HERE.parent / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    parts = ["# Benchmarks\n", f"Command: `{command.strip()}`\n", machine()]
+    if not torch.cuda.is_available():
+        parts.append(
+            "\nNo GPU was present in this run, so there are no GPU figures here: none have "
+            "been measured yet.\n"
+        )
+    started = time.perf_counter()
+    for key in args.only or list(SECTIONS):
+        title, module = SECTIONS[key]
+        rows = []
+        for device in _devices():
+            print(f"[{key}] on {device} ...", flush=True)
+            rows += module.run(device=device, repeats=args.repeats, quick=args.quick)
+        parts.append(f"\n## {title}\n\n{(module.__doc__ or '').strip()}\n\n{_table(rows)}")
+        print(_table(rows))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    parts.append(
+        f"\nPeak resident memory of the benchmark process: {peak:,.0f} MiB. "
+        f"Total time: {time.perf_counter() - started:,.0f} s.\n"
+    )
+    Path(args.out).write_text("".join(parts))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
