@@ -24,9 +24,13 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import notebook_times  # noqa: E402
 import vae_training  # noqa: E402
 
-SECTIONS = {"vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", vae_training)}
+SECTIONS = {
+    "vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", vae_training),
+    "notebooks": ("Lecture notebooks, executed headless", notebook_times),
+}
 
 
 def _devices() -> list[str]:
