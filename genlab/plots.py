@@ -42,7 +42,8 @@ def save_samples_figure(
         (image_grid(torch.cat([originals, reconstructions])), "originals (top), reconstructions"),
     ]
     for ax, (grid, label) in zip(axes, panels, strict=True):
-        ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+        pixels = (grid.squeeze(-1) if grid.shape[-1] == 1 else grid).numpy()
+        ax.imshow(pixels, cmap="gray", vmin=0, vmax=1)
         ax.set_title(label)
         ax.axis("off")
     if title:
