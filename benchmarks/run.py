@@ -26,9 +26,11 @@ sys.path.insert(0, str(HERE))
 
 import notebook_times  # noqa: E402
 import vae_training  # noqa: E402
+import widget_latency  # noqa: E402
 
 SECTIONS = {
     "vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", vae_training),
+    "widgets": ("Widget latency", widget_latency),
     "notebooks": ("Lecture notebooks, executed headless", notebook_times),
 }
 

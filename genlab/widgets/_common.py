@@ -161,7 +161,7 @@ def measure_latency(control: widgets.ValueWidget, values: Iterable) -> dict[str,
 
     Setting a trait from Python runs the widget's observers before returning, so this is the
     time for one redraw (decode, PNG, state update) without the browser round trip. Returns
-    ``{"median", "mean", "max", "n"}`` in seconds (``n``: how many changes were timed).
+    ``{"median", "p95", "mean", "max", "n"}`` in seconds (``n``: how many changes were timed).
     """
     times = []
     for value in values:
@@ -172,6 +172,7 @@ def measure_latency(control: widgets.ValueWidget, values: Iterable) -> dict[str,
         raise ValueError("values must hold at least one value to set")
     return {
         "median": statistics.median(times),
+        "p95": sorted(times)[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
         "mean": statistics.fmean(times),
         "max": max(times),
         "n": float(len(times)),

@@ -23,6 +23,13 @@ LECTURES = sorted(p.name for p in (ROOT / "lectures").glob("[0-9][0-9]_*.ipynb")
 WIDGETS = {
     "01_latent_variable_models_and_elbo.ipynb": ["elbo-gap"],
     "03_gaussian_vae.ipynb": ["latent-explorer", "manifold-grid"],
+    "04_vaes_for_vision.ipynb": [
+        "manifold-grid",
+        "interpolation",
+        "traversal",
+        "attribute-controls",
+        "codebook-viewer",
+    ],
 }
 
 RUN_ALL_TIMEOUT_MS = 240_000
