@@ -1,7 +1,8 @@
 """The ``genlab`` command line.
 
 - ``genlab notebooks sync|check|viewer``: the notebook pipeline;
-- ``genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR``.
+- ``genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR``;
+- ``genlab grade SUBMISSION... --out DIR``: batch grading of exercise notebooks.
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     vae.add_argument("--mnist-kind", choices=("mnist", "fashion"), default="mnist")
     vae.add_argument("--quiet", action="store_true", help="no progress bar")
     vae.set_defaults(run=_train_vae)
+
+    from genlab.grade_cli import add_grade_parser
+
+    add_grade_parser(commands)
     return parser
 
 

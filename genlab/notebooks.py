@@ -103,13 +103,20 @@ def out_of_sync(root: str | os.PathLike) -> list[str]:
         for nb_path in sorted((root / d).glob("*.ipynb")):
             if not nb_path.with_suffix(".py").exists():
                 problems.append(f"{nb_path.relative_to(root)}: no py:percent source")
+    if (root / "solutions").is_dir():
+        from genlab.grading.assignments import exercise_problems
+
+        problems += exercise_problems(root)
     return problems
 
 
 def sync(root: str | os.PathLike) -> list[Path]:
-    """Regenerate every ``.ipynb`` from its source; return the files that changed."""
+    """Regenerate ``exercises/`` from ``solutions/``, then every ``.ipynb`` from its source;
+    return the files that changed."""
+    from genlab.grading.assignments import generate_exercises
+
     root = Path(root)
-    changed = []
+    changed = list(generate_exercises(root)) if (root / "solutions").is_dir() else []
     for src in sources(root):
         nb_path = src.with_suffix(".ipynb")
         text = render_ipynb(src)

@@ -1,0 +1,114 @@
+"""``genlab grade SUBMISSION... --out DIR``: grade notebooks against the solution notebooks.
+
+Wired into :mod:`genlab.cli` by ``add_grade_parser(commands)``. The exit status says whether
+grading ran (0), not whether students passed: 1 if the grader itself failed on a submission,
+2 for bad arguments (no submissions, no solutions folder), 130 if interrupted (rerun the same
+command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_grade_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``grade`` subcommand to the ``genlab`` command's subparsers."""
+    grade = subparsers.add_parser(
+        "grade",
+        help="grade submitted notebooks (files or folders) into a CSV and feedback files",
+        description="Grade submitted notebooks. Each runs in a fresh, resource-limited kernel; "
+        "every verdict is decided by the grader, outside the student's kernel. Writes "
+        "DIR/grades.csv (submission, question, points, max_points, status, message), "
+        "DIR/feedback/*.md and DIR/results/*.json; rerunning resumes where a run stopped.",
+    )
+    grade.add_argument("submissions", nargs="+", help="notebook files or folders of them")
+    grade.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
+    grade.add_argument(
+        "--solutions", default=None, help="folder of solution notebooks (default: solutions/)"
+    )
+    grade.add_argument(
+        "--assignment",
+        default=None,
+        help="grade every submission against this solution "
+        "(e.g. 03_gaussian_vae; default: matched by cell ids, then by file name)",
+    )
+    grade.add_argument("--jobs", type=int, default=None, help="submissions graded in parallel")
+    grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell")
+    grade.add_argument("--timeout", type=float, default=300.0, help="seconds per submission")
+    grade.add_argument(
+        "--memory-mb",
+        type=int,
+        default=2048,
+        help="memory a notebook may allocate beyond torch and genlab (0: no limit)",
+    )
+    grade.add_argument(
+        "--max-output", type=int, default=2_000_000, help="bytes of cell output kept per submission"
+    )
+    grade.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="fix the random test inputs (default: new ones every run)",
+    )
+    grade.add_argument("--regrade", action="store_true", help="ignore results of earlier runs")
+    grade.add_argument("--quiet", action="store_true", help="no progress lines")
+    grade.set_defaults(run=run_grade)
+    return grade
+
+
+def _solutions_folder(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    from genlab.notebooks import repository_root
+
+    try:
+        return repository_root() / "solutions"
+    except FileNotFoundError:
+        return repository_root(Path(__file__).parent) / "solutions"
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Run ``genlab grade``; return the exit status."""
+    from genlab.grading.batch import grade
+    from genlab.grading.grader import GradeConfig
+
+    if args.cell_timeout <= 0 or args.timeout <= 0:
+        raise ValueError("--cell-timeout and --timeout must be > 0 seconds")
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs must be >= 1; got {args.jobs}")
+    config = GradeConfig(
+        cell_timeout=args.cell_timeout,
+        timeout=args.timeout,
+        max_output_bytes=args.max_output,
+        memory_mb=args.memory_mb,
+    )
+    progress = None if args.quiet else (lambda line: print(line, flush=True))
+    try:
+        report = grade(
+            args.submissions,
+            args.out,
+            _solutions_folder(args.solutions),
+            config=config,
+            jobs=args.jobs,
+            assignment=args.assignment,
+            seed=args.seed,
+            regrade=args.regrade,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        print("interrupted: rerun the same command to resume", file=sys.stderr)
+        return 130
+    print(
+        f"wrote {report.csv} ({len(report.rows)} rows; {report.graded} graded, "
+        f"{report.reused} from earlier runs)"
+    )
+    if report.internal_errors:
+        print(
+            f"genlab: the grader failed on {report.internal_errors} submission(s); see the "
+            "'notebook' rows",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,485 @@
+"""Grade one submitted notebook: every verdict is decided in the grader's process.
+
+How one submission is graded (:func:`grade_submission`):
+
+1. **Plan.** The submission is matched to its solution notebook cell by cell (nbgrader
+   ``grade_id``). Locked cells (setup, tests) are taken from the solution, whatever the
+   submission holds; deleted, edited or moved locked cells are reported. The student's answer
+   cells and any cells the student added are kept. Test cells are *not* run in the kernel.
+2. **Execute.** The plan runs cell by cell through nbclient in a fresh kernel started by
+   :mod:`genlab.grading.kernel` (memory, CPU-time and file-size limits), with a timeout per
+   cell and per submission and a cap on the output kept. A cell that does not finish, kills
+   the kernel or exhausts its memory is skipped and the kernel is restarted (a few times at
+   most), so one broken cell costs only the questions that need it.
+3. **Probe.** For every ``check(question, function, suite=...)`` of the *solution's* test
+   cells (hidden tests included), the grader draws fresh random inputs (the seed changes with
+   every run), sends them into the kernel, and the kernel sends back, as JSON, what the
+   student's function returned (:func:`genlab.grading.probe.answer_request`).
+4. **Judge.** The grader decodes the answers (:mod:`genlab.grading.protocol`, no pickle) and
+   compares them with genlab's reference computed here, with the same judge students see
+   (:func:`genlab.grading.checks.judge`).
+
+Threat model. Nothing the kernel prints, raises or writes is taken as a verdict: a pass needs
+the right numbers for inputs the notebook has not seen. So monkeypatching ``check`` or the
+judge, redefining builtins (``AssertionError``, ``print``), forging answers, or writing result
+files (:mod:`genlab.grading.batch` rewrites them) cannot make a wrong answer pass; editing or
+deleting test cells does not remove them. What the grader cannot see is *how* the notebook
+computed the numbers: an answer that calls genlab's own implementation, or runs the solution
+notebook's code, passes (the notebook row flags imports of genlab's math modules for
+review). The kernel runs as the grader's user: code that deliberately attacks the grading
+machine (a process that outlives its kernel and rewrites the output folder later, killing
+the grader, reading other submissions) is out of scope here; grade inside a container for
+that (see ``docs/grading.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from genlab.grading import protocol
+from genlab.grading.assignments import (
+    ANSWER_STUB,
+    Assignment,
+    GradedQuestion,
+    Probe,
+    exercise_cell_source,
+    grade_id,
+    is_answer,
+    is_locked,
+    is_test,
+)
+from genlab.grading.execution import GradeConfig, Kernel, Outcome
+
+__all__ = [
+    "NOTEBOOK_ROW",
+    "GradeConfig",
+    "SubmissionResult",
+    "build_plan",
+    "grade_submission",
+    "rows_without_grading",
+]
+
+NOTEBOOK_ROW = "notebook"
+_MATH_MODULES = re.compile(
+    r"\bgenlab\s*\.\s*(losses|theory|divergences|gan|models)\b|"
+    r"\bfrom\s+genlab\s+import\s+[^\n]*\b(losses|theory|divergences)\b"
+)
+
+
+@dataclass
+class _PlanCell:
+    source: str
+    label: str
+    origin: str  # locked | answer | yours
+    grade_id: str | None = None
+
+
+# -------------------------------------------------------------------------------- the plan
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def build_plan(assignment: Assignment, submission) -> tuple[list[_PlanCell], list[str]]:
+    """The cells to execute for ``submission`` and what was found wrong with its structure."""
+    notes = []
+    cells = submission.cells
+    known = assignment.grade_ids
+    by_id: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        gid = grade_id(cell)
+        if gid in known:
+            if gid in by_id:
+                notes.append(f"cell {i + 1} repeats grade_id {gid!r}; it ran as your own cell")
+            else:
+                by_id[gid] = i
+    expected = [grade_id(c) for c in assignment.nb.cells if grade_id(c) in by_id]
+    if sorted(by_id, key=by_id.get) != expected:
+        notes.append("cells were moved; they ran in the assignment's order")
+
+    extras: dict[str | None, list[_PlanCell]] = {}
+    anchor = None
+    matched = set(by_id.values())
+    for i, cell in enumerate(cells):
+        if i in matched:
+            anchor = grade_id(cell)
+        elif cell.get("cell_type") == "code" and _source(cell).strip():
+            extras.setdefault(anchor, []).append(
+                _PlanCell(_source(cell), f"your cell {i + 1}", "yours")
+            )
+
+    plan = list(extras.get(None, []))
+    for cell in assignment.nb.cells:
+        gid = grade_id(cell)
+        if is_answer(cell):
+            if gid in by_id:
+                plan.append(
+                    _PlanCell(_source(cells[by_id[gid]]), f"your answer {gid}", "answer", gid)
+                )
+            else:
+                notes.append(f"answer cell {gid!r} is missing")
+        elif is_locked(cell):
+            if gid not in by_id:
+                notes.append(f"locked cell {gid!r} was deleted; the original was used")
+            else:
+                theirs = cells[by_id[gid]]
+                # the exercise's version (hidden tests removed) and the solution's both count
+                allowed = {_source(cell).strip(), exercise_cell_source(cell).strip()}
+                if (
+                    theirs.get("cell_type") != cell.cell_type
+                    or _source(theirs).strip() not in allowed
+                ):
+                    notes.append(f"locked cell {gid!r} was edited; the original was used")
+            if cell.cell_type == "code" and not is_test(cell):
+                plan.append(_PlanCell(_source(cell), f"locked cell {gid}", "locked"))
+        if gid:
+            plan.extend(extras.get(gid, []))
+    return plan, notes
+
+
+def _defines(source: str, name: str) -> bool:
+    return (
+        re.search(
+            rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*\(|^\s*{re.escape(name)}\s*=",
+            source,
+            flags=re.MULTILINE,
+        )
+        is not None
+    )
+
+
+# ------------------------------------------------------------------ probes and verdicts
+
+
+def _probe_seed(seed: int, sha: str, probe: Probe) -> int:
+    digest = hashlib.sha256(f"{seed}:{sha}:{probe.question}:{probe.suite}".encode()).digest()
+    return int.from_bytes(digest[:7], "big")
+
+
+def _request(question, probe: Probe, cases: list[dict], nonce: str) -> str:
+    request = {
+        "nonce": nonce,
+        "question": probe.question,
+        "function": probe.function,
+        "grad_args": list(question.grad_args),
+        "cases": [{k: protocol.encode(v) for k, v in case.items()} for case in cases],
+    }
+    payload = json.dumps(request)
+    return (
+        "__import__('genlab.grading.probe', fromlist=['answer_request'])"
+        f".answer_request(globals(), {payload!r})"
+    )
+
+
+def _verdict(question, probe: Probe, cases, outcome: Outcome, nonce: str) -> tuple[bool, str]:
+    """(passed, message) for one probe, from the kernel's messages."""
+    from genlab.grading.checks import judge
+    from genlab.grading.probe import Answer
+
+    answers = [
+        o["data"][protocol.ANSWER_MIME]
+        for o in outcome.outputs
+        if o.get("output_type") == "display_data" and protocol.ANSWER_MIME in o.get("data", {})
+    ]
+    answers = [a for a in answers if isinstance(a, dict) and a.get("nonce") == nonce]
+    if len(answers) != 1:
+        if outcome.status == "error":
+            return (
+                False,
+                f"the check could not run in the notebook: {outcome.ename}: {outcome.evalue}",
+            )
+        return False, "the notebook sent no usable answer (was print, display or genlab replaced?)"
+    payload = answers[0]
+    try:
+        items = payload.get("answers")
+        if (
+            payload.get("question") != probe.question
+            or not isinstance(items, list)
+            or len(items) != len(cases)
+        ):
+            raise protocol.ProtocolError("answers do not match the request")
+        decoded = [Answer.from_json(item) for item in items]
+    except protocol.ProtocolError as err:
+        return False, f"the notebook sent a malformed answer ({err})"
+    for case, (inputs, answer) in enumerate(zip(cases, decoded, strict=True)):
+        problem = judge(question, inputs, answer, probe.function)
+        if problem:
+            if problem.startswith(("not answered yet", "no function named")):
+                return False, problem
+            suite = "hidden tests" if probe.suite == "hidden" else "checks"
+            return False, f"{problem} [{suite}, case {case + 1} of {len(cases)}]"
+    return True, "correct"
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------------- one submission
+
+
+@dataclass
+class SubmissionResult:
+    """The rows of one submission (without its name), notes on it, and its feedback text."""
+
+    rows: list[list]  # [question, points, max_points, status, message]
+    notes: list[str]
+    feedback: str
+    internal_error: bool = False
+
+
+def rows_without_grading(
+    assignment: Assignment | None, status: str, reason: str
+) -> SubmissionResult:
+    rows = [[NOTEBOOK_ROW, "", "", "error", _one_line(reason)]]
+    if assignment is not None:
+        rows += [
+            [q.grade_id, 0, q.points, status, f"not graded: {reason}"] for q in assignment.graded
+        ]
+        rows += [
+            [q.grade_id, 0, q.points, status, f"not graded: {reason}"] for q in assignment.manual
+        ]
+    return SubmissionResult(rows, [reason], "")
+
+
+class _Grading:
+    """The state of grading one submission: execute the plan, probe, then write the rows."""
+
+    def __init__(
+        self, assignment: Assignment, nb, sha: str, config: GradeConfig, seed: int, workdir: Path
+    ):
+        self.assignment, self.nb, self.sha, self.config, self.seed = (
+            assignment,
+            nb,
+            sha,
+            config,
+            seed,
+        )
+        self.plan, self.notes = build_plan(assignment, nb)
+        self.kernel = Kernel(config, workdir)
+        self.deadline = time.monotonic() + config.timeout
+        self.bad: dict[int, Outcome] = {}  # plan cells skipped after they hung or crashed
+        self.last: dict[int, Outcome] = {}  # the latest outcome of every plan cell
+        self.pending = [(q, p) for q in assignment.graded for p in q.probes]
+        self.results: dict[tuple[str, Probe], tuple[str, str]] = {}  # -> (status, message)
+        self.restarts, self.gave_up = 0, ""
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def timeout(self) -> float:
+        return min(self.config.cell_timeout, self.remaining())
+
+    async def run(self) -> SubmissionResult:
+        try:
+            while self.pending and not self.gave_up:
+                if self.remaining() <= 0:
+                    self.gave_up = f"the submission took longer than {self.config.timeout:g} s"
+                    break
+                if await self._prepare():
+                    await self._probe()
+                await self.kernel.stop()
+                if self.pending and not self.gave_up:
+                    self.restarts += 1
+                    if self.restarts > self.config.restarts:
+                        self.gave_up = f"the kernel was restarted {self.config.restarts} times"
+        finally:
+            await self.kernel.stop()
+        return self._result()
+
+    async def _prepare(self) -> bool:
+        """Start a kernel and run the plan, skipping bad cells; False if it must restart."""
+        try:
+            await self.kernel.start()
+        except Exception as err:  # not the student's doing
+            raise RuntimeError(f"could not start a grading kernel: {err}") from err
+        previous = None
+        for index, cell in enumerate(self.plan):
+            if index in self.bad:
+                continue
+            if self.remaining() <= 0:
+                return True
+            outcome = await self.kernel.run(cell.source, self.timeout())
+            if outcome.status == "dead":
+                if previous is None:
+                    raise RuntimeError("the grading kernel died as it started")
+                self.bad[previous] = Outcome("died")  # it killed the kernel as it finished
+                return False
+            self.last[index] = outcome
+            if outcome.status in ("timeout", "died", "memory"):
+                self.bad[index] = outcome
+                return False
+            previous = index
+        return True
+
+    async def _probe(self) -> None:
+        """Judge pending checks until done, or until one needs a new kernel."""
+        from genlab.grading.checks import case_inputs, get_question
+
+        while self.pending:
+            if self.remaining() <= 0:
+                self.gave_up = f"the submission took longer than {self.config.timeout:g} s"
+                return
+            question, probe = self.pending[0]
+            if any(
+                self.results.get((question.grade_id, p), ("",))[0] == "failed"
+                for p in question.probes
+            ):
+                self.pending.pop(0)  # the question has failed already: spare its other checks
+                continue
+            q = get_question(probe.question)
+            cases = case_inputs(q, probe.suite, _probe_seed(self.seed, self.sha, probe))
+            nonce = secrets.token_hex(8)
+            outcome = await self.kernel.run(_request(q, probe, cases, nonce), self.timeout())
+            if outcome.status == "dead":  # the notebook's last cell killed it as it ended
+                executed = [i for i in self.last if i not in self.bad]
+                if executed:
+                    self.bad[max(executed)] = Outcome("died")
+                return
+            self.pending.pop(0)
+            key = (question.grade_id, probe)
+            if outcome.status in ("timeout", "died", "memory"):
+                what = outcome.describe(self.config.cell_timeout)
+                self.results[key] = ("failed", f"`{probe.function}` {what}")
+                return
+            passed, message = _verdict(q, probe, cases, outcome, nonce)
+            self.results[key] = ("passed", "") if passed else ("failed", message)
+
+    def _question_row(self, question: GradedQuestion) -> list:
+        outcomes = [self.results.get((question.grade_id, p)) for p in question.probes]
+        failed = [o for o in outcomes if o and o[0] == "failed"]
+        if failed:
+            status, message = "failed", failed[0][1]
+        elif all(outcomes):
+            status, message = "passed", "correct"
+        else:
+            status, message = "error", f"not graded: {self.gave_up or 'grading stopped'}"
+        if status != "passed":  # add what went wrong in the cells that answer it
+            functions = {p.function for p in question.probes}
+            context = [
+                f"{self.plan[i].label} {o.describe(self.config.cell_timeout)}"
+                for i, o in sorted({**self.last, **self.bad}.items())
+                if o.status != "ok"
+                and (
+                    self.plan[i].grade_id in question.answer_ids
+                    or any(_defines(self.plan[i].source, f) for f in functions)
+                )
+            ]
+            if context:
+                message += f" ({'; '.join(context)})"
+        points = question.points if status == "passed" else 0
+        return [question.grade_id, points, question.points, status, _one_line(message)]
+
+    def _result(self) -> SubmissionResult:
+        notes, config = self.notes, self.config
+        for index, outcome in sorted(self.bad.items()):
+            notes.append(
+                f"{self.plan[index].label} {outcome.describe(config.cell_timeout)}; it was skipped"
+            )
+        if self.kernel.dropped_output:
+            notes.append(f"output beyond {config.max_output_bytes} bytes was discarded")
+        if any(_MATH_MODULES.search(c.source) for c in self.plan if c.origin != "locked"):
+            notes.append(
+                "the notebook imports genlab's math modules: check that the answers "
+                "are the student's own"
+            )
+        raised = [
+            f"{self.plan[i].label} {o.describe(config.cell_timeout)}"
+            for i, o in sorted(self.last.items())
+            if o.status == "error" and i not in self.bad
+        ]
+        rows = [self._question_row(q) for q in self.assignment.graded]
+        written = {}
+        for question in self.assignment.manual:
+            cell = next((c for c in self.nb.cells if grade_id(c) == question.grade_id), None)
+            text = written[question.grade_id] = _source(cell).strip() if cell is not None else ""
+            if not text:
+                rows.append([question.grade_id, 0, question.points, "failed", "no answer cell"])
+            elif text == ANSWER_STUB:
+                rows.append([question.grade_id, 0, question.points, "failed", "not answered"])
+            else:
+                rows.append(
+                    [question.grade_id, "", question.points, "manual", "to be graded by hand"]
+                )
+        status = "error" if self.gave_up else ("warning" if notes else "ok")
+        summary = "; ".join(([self.gave_up] if self.gave_up else []) + notes) or "graded"
+        rows.insert(0, [NOTEBOOK_ROW, "", "", status, _one_line(summary, 1500)])
+        feedback = _feedback(self.assignment, rows, notes, raised, written)
+        return SubmissionResult(rows, notes, feedback)
+
+
+def _feedback(assignment, rows, notes, raised, manual_answers) -> str:
+    auto = [
+        r for r in rows if r[0] != NOTEBOOK_ROW and r[3] != "manual" and r[0] not in manual_answers
+    ]
+    earned = sum(r[1] for r in auto if isinstance(r[1], int | float))
+    total = sum(r[2] for r in auto)
+    manual_points = sum(q.points for q in assignment.manual)
+    lines = [
+        f"Auto-graded questions: **{earned:g} / {total:g} points**. "
+        f"Written answers ({manual_points:g} points) are graded by hand.",
+        "",
+        "| question | points | result |",
+        "|---|---|---|",
+    ]
+    marks = {"passed": "✔", "failed": "✘", "error": "✘", "manual": "✎"}
+    for question, points, max_points, status, message in rows[1:]:
+        shown = "?" if points == "" else f"{points:g}"
+        text = message.replace("|", "\\|")
+        lines.append(f"| {question} | {shown} / {max_points:g} | {marks.get(status, '')} {text} |")
+    if notes:
+        lines += ["", "## About the notebook", ""] + [f"- {n}" for n in notes]
+    if raised:
+        lines += ["", "## Cells that raised an error", ""] + [
+            f"- {_one_line(r, 300)}" for r in raised
+        ]
+    if manual_answers:
+        lines += ["", "## Written answers (graded by hand)"]
+        for gid, text in manual_answers.items():
+            quoted = "\n".join(f"> {line}" for line in (text or "(no answer)").splitlines())
+            lines += ["", f"**{gid}**", "", quoted]
+    return "\n".join(lines) + "\n"
+
+
+def grade_submission(
+    path: str | os.PathLike, assignment: Assignment, config: GradeConfig, seed: int
+) -> SubmissionResult:
+    """Grade one notebook file against ``assignment``; never raises for a bad submission."""
+    path = Path(path)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("it has no list of cells")
+        for cell in nb.cells:
+            if not isinstance(cell, dict) or cell.get("cell_type") not in (
+                "code",
+                "markdown",
+                "raw",
+            ):
+                raise ValueError("a cell is not a notebook cell")
+    except Exception as err:  # invalid JSON, not a notebook, not UTF-8
+        return rows_without_grading(
+            assignment, "error", f"not a valid notebook ({_one_line(err, 200)})"
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="genlab-grade-"))
+    try:
+        return asyncio.run(_Grading(assignment, nb, sha, config, seed, workdir).run())
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

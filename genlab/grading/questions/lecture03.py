@@ -1,0 +1,282 @@
+r"""Questions of exercise 03 (the Gaussian VAE): the closed-form KL term, the Gaussian NLL with a
+constant variance (least squares), the Bernoulli NLL from logits, and the per-sample ELBO with
+its two terms.
+
+References: :func:`genlab.losses.gaussian_kl`, :func:`genlab.losses.gaussian_nll`,
+:func:`genlab.losses.bernoulli_nll`, :func:`genlab.losses.elbo`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
+from genlab.losses import bernoulli_nll, elbo, gaussian_kl, gaussian_nll
+
+LOG_2PI = math.log(2 * math.pi)
+
+_SHAPES = {
+    "visible": ((4, 3), (2, 3, 5), (6, 1)),
+    "hidden": ((5, 4), (1, 8), (3, 2, 2), (7, 3), (2, 16), (5, 4)),
+}
+
+
+def _shape(case: int, suite: str) -> tuple[int, ...]:
+    shapes = _SHAPES[suite]
+    return shapes[case % len(shapes)]
+
+
+# ------------------------------------------------------------------------------ the KL
+
+
+def _kl_inputs(g, case, suite):
+    shape, dtype = _shape(case, suite), dtype_for(case, suite)
+    low, high = (-10.0, 5.0) if suite == "hidden" else (-3.0, 2.0)
+    return {
+        "mu": randn(g, *shape, scale=1.5, dtype=dtype),
+        "logvar": uniform(g, *shape, low=low, high=high, dtype=dtype),
+    }
+
+
+def _kl_terms(mu, var, log_var):
+    return mu**2 + var - 1.0 - log_var
+
+
+register(
+    Question(
+        id="ex03_gaussian_kl",
+        reference=gaussian_kl,
+        inputs=_kl_inputs,
+        grad_args=("mu", "logvar"),
+        mistakes=(
+            Mistake(
+                lambda mu, lv: -gaussian_kl(mu, lv),
+                "the sign is flipped: the slide writes -D_KL (the ELBO's regularization term, "
+                "<= 0); the KL itself is >= 0",
+            ),
+            Mistake(
+                lambda mu, lv: 0.5 * _kl_terms(mu, lv.exp(), lv).mean(-1),
+                "you averaged over the latent dimensions: the KL of a diagonal Gaussian is a "
+                "sum over them",
+            ),
+            Mistake(
+                lambda mu, lv: 0.5 * _kl_terms(mu, lv, torch.log(lv)).sum(-1),
+                "logvar is log sigma^2: the variance is exp(logvar), and log sigma^2 is logvar "
+                "itself",
+            ),
+            Mistake(
+                lambda mu, lv: 0.5 * _kl_terms(mu, torch.exp(2 * lv), 2 * lv).sum(-1),
+                "logvar is log sigma^2, not log sigma: sigma^2 = exp(logvar)",
+            ),
+            Mistake(
+                lambda mu, lv: _kl_terms(mu, lv.exp(), lv).sum(-1),
+                "the factor 1/2 is missing",
+            ),
+            Mistake(
+                lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv).sum(-1),
+                "the constant -1 per dimension is missing (the KL must be 0 when q = p)",
+            ),
+            Mistake(
+                lambda mu, lv: gaussian_kl(mu, lv).sum(),
+                "you summed over the batch too: return one KL per sample, a sum over the last "
+                "dimension only",
+            ),
+        ),
+        nan_hint="exp(logvar) is finite and positive for every logvar; no log or sqrt is needed.",
+    )
+)
+
+
+# ------------------------------------------------------- Gaussian NLL, constant variance
+
+
+def _least_squares_nll(x, mu, sigma2):
+    logvar = torch.tensor(math.log(sigma2), dtype=x.dtype)
+    return gaussian_nll(x, mu, logvar)  # (..., D) -> (...)
+
+
+def _nll_inputs(g, case, suite):
+    shape, dtype = _shape(case, suite), dtype_for(case, suite)
+    return {
+        "x": randn(g, *shape, dtype=dtype),
+        "mu": randn(g, *shape, dtype=dtype),
+        "sigma2": number(g, 0.05, 2.0),
+    }
+
+
+def _sq(x, mu):
+    return ((x - mu) ** 2).sum(-1)
+
+
+register(
+    Question(
+        id="ex03_least_squares_nll",
+        reference=_least_squares_nll,
+        inputs=_nll_inputs,
+        grad_args=("mu",),
+        mistakes=(
+            Mistake(
+                lambda x, mu, s2: _sq(x, mu) / (2 * s2),
+                "the constant D/2 log(2 pi sigma^2) is missing: a training loss may drop it, "
+                "a negative log-density keeps it",
+            ),
+            Mistake(
+                lambda x, mu, s2: _sq(x, mu) / (2 * s2) + x.shape[-1] / 2 * math.log(s2),
+                "that is the slide's cost, which drops D/2 log(2 pi); keep it, so that the value "
+                "is a true negative log-density",
+            ),
+            Mistake(
+                lambda x, mu, s2: (
+                    _sq(x, mu) / (2 * s2**2) + x.shape[-1] / 2 * math.log(2 * math.pi * s2**2)
+                ),
+                "sigma2 is the variance sigma^2, not the standard deviation",
+            ),
+            Mistake(
+                lambda x, mu, s2: _least_squares_nll(x, mu, s2) / x.shape[-1],
+                "you averaged over the D coordinates: the pixels are independent given z, so "
+                "their negative log-densities add up (sum over the last dimension)",
+            ),
+            Mistake(
+                lambda x, mu, s2: _sq(x, mu) / s2 + x.shape[-1] / 2 * math.log(2 * math.pi * s2),
+                "the squared error is divided by 2 sigma^2, not sigma^2",
+            ),
+        ),
+        rtol=1e-6,
+    )
+)
+
+
+# ----------------------------------------------------------------- Bernoulli, from logits
+
+
+def _bernoulli_inputs(g, case, suite):
+    shape, dtype = _shape(case, suite), dtype_for(case, suite)
+    large = case == 2 if suite == "visible" else case in (0, 2, 4, 5)
+    x = (torch.rand(shape, generator=g, dtype=torch.float64) < 0.5).to(torch.float64)
+    if case % 2 == 1:  # grey levels in [0, 1]
+        x = torch.rand(shape, generator=g, dtype=torch.float64)
+    logits = randn(g, *shape, scale=20.0 if large else 2.0)
+    if large:  # where sigmoid rounds to exactly 0 or 1
+        logits.view(-1)[0], logits.view(-1)[-1] = 50.0, -45.0
+    return {"x": x.to(dtype), "logits": logits.to(dtype)}
+
+
+def _naive_bernoulli(x, logits):
+    p = torch.sigmoid(logits)
+    return -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum(-1)
+
+
+register(
+    Question(
+        id="ex03_bernoulli_nll",
+        reference=bernoulli_nll,
+        inputs=_bernoulli_inputs,
+        grad_args=("logits",),
+        mistakes=(
+            Mistake(
+                lambda x, l: -(x * torch.log(l) + (1 - x) * torch.log(1 - l)).sum(-1),
+                "`logits` are log-odds, not probabilities: p = sigmoid(logits). Better, work "
+                "with the logits directly (F.binary_cross_entropy_with_logits, or softplus)",
+            ),
+            Mistake(
+                lambda x, l: F.binary_cross_entropy_with_logits(l, x),
+                "reduction='mean' (the default) averaged over everything: use reduction='none' "
+                "and sum over the last dimension",
+            ),
+            Mistake(
+                lambda x, l: F.binary_cross_entropy_with_logits(l, x, reduction="none").mean(-1),
+                "you averaged over the pixels: their negative log-probabilities add up (sum over "
+                "the last dimension)",
+            ),
+            Mistake(
+                lambda x, l: F.binary_cross_entropy_with_logits(
+                    torch.sigmoid(l), x, reduction="none"
+                ).sum(-1),
+                "binary_cross_entropy_with_logits applies the sigmoid itself: pass the logits, "
+                "not sigmoid(logits)",
+            ),
+            Mistake(
+                lambda x, l: F.binary_cross_entropy(torch.sigmoid(l), x, reduction="none").sum(-1),
+                "binary_cross_entropy(sigmoid(logits), x) is wrong for large |logits|: sigmoid "
+                "rounds to 0 or 1 and torch clamps the log at -100; use "
+                "F.binary_cross_entropy_with_logits(logits, x), or softplus",
+            ),
+            Mistake(
+                _naive_bernoulli,
+                "log(sigmoid(l)) and log(1 - sigmoid(l)) overflow to inf or NaN for large "
+                "|logits|: compute from the logits, log sigmoid(l) = -softplus(-l) and "
+                "log(1 - sigmoid(l)) = -softplus(l) (or F.binary_cross_entropy_with_logits)",
+            ),
+        ),
+        nan_hint="Compute from the logits: log sigmoid(l) = -softplus(-l), "
+        "log(1 - sigmoid(l)) = -softplus(l).",
+    )
+)
+
+
+# --------------------------------------------------------------- the ELBO and its terms
+
+
+def _elbo(x, mu, logvar, x_hat, sigma2):
+    decoder_logvar = torch.tensor(math.log(sigma2), dtype=x.dtype)
+    return tuple(elbo(x, mu, logvar, x_hat, "gaussian", decoder_logvar))
+
+
+def _elbo_inputs(g, case, suite):
+    shape, dtype = _shape(case, suite), dtype_for(case, suite)
+    batch = shape[:-1]
+    Z = 2 + case % 2
+    return {
+        "x": randn(g, *shape, dtype=dtype),
+        "mu": randn(g, *batch, Z, dtype=dtype),
+        "logvar": uniform(g, *batch, Z, low=-2.0, high=1.0, dtype=dtype),
+        "x_hat": randn(g, *shape, dtype=dtype),
+        "sigma2": number(g, 0.1, 1.5),
+    }
+
+
+def _elbo_variant(kind):
+    def wrong(x, mu, logvar, x_hat, sigma2):
+        kl = gaussian_kl(mu, logvar)
+        nll = _least_squares_nll(x, x_hat, sigma2)
+        if kind == "plus_kl":
+            return -nll - kl, kl, -nll
+        if kind == "loss":
+            return kl + nll, kl, nll
+        recon = -_sq(x, x_hat) / (2 * sigma2)  # "no_constant"
+        return recon - kl, -kl, recon
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex03_elbo",
+        reference=_elbo,
+        inputs=_elbo_inputs,
+        fields=("elbo", "regularization", "reconstruction"),
+        grad_args=("mu", "logvar", "x_hat"),
+        mistakes=(
+            Mistake(
+                _elbo_variant("plus_kl"),
+                "regularization is -KL(q || p) (<= 0), not +KL; the ELBO is regularization + "
+                "reconstruction",
+            ),
+            Mistake(
+                _elbo_variant("loss"),
+                "you returned the loss (the negative ELBO) and its terms: the ELBO is "
+                "-KL + log p(x | z), so all three change sign",
+            ),
+            Mistake(
+                _elbo_variant("no_constant"),
+                "reconstruction: log p(x | z) keeps the constant -D/2 log(2 pi sigma^2), so "
+                "that the ELBO bounds a true log-likelihood",
+            ),
+        ),
+        nan_hint="exp(logvar) is finite for every logvar.",
+    )
+)

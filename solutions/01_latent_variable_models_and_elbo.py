@@ -1,0 +1,267 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Exercises 01: latent variable models and the ELBO
+#
+# Lecture 01 checked every step of the ELBO on the linear-Gaussian latent variable model
+#
+# $$z \sim \mathcal N(0, I_k), \qquad x\mid z \sim \mathcal N(Wz + b,\ \sigma^2 I_d),$$
+#
+# where everything is known in closed form. Here you write those steps yourself: the joint
+# log-density, the exact posterior (the E step), a Monte Carlo estimate of the ELBO, and the
+# M step. Together, your E and M steps are EM.
+#
+# **Goals.** After these exercises you can
+# - write $\log p(x, z)$ of a latent variable model with every constant;
+# - compute the posterior of a linear-Gaussian model;
+# - estimate the ELBO by Monte Carlo, and tell it apart from an estimate of $\log p(x)$;
+# - derive and implement the M step from expected sufficient statistics.
+#
+# **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
+# check cell below it: ✔, or ✘ with what is wrong. Shapes: `x` is `(n, d)`, `z` is `(n, k)`,
+# `W` is `(d, k)`, `b` is `(d,)` and `sigma` (the noise standard deviation) a Python float.
+# The written questions at the end are graded by hand.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Setup
+
+# %% nbgrader={"grade": false, "grade_id": "ex01_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+import torch
+
+import genlab
+from genlab.grading import check
+from genlab.theory import LinearGaussianLVM
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}")
+torch.set_default_dtype(torch.float64)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_log_joint_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. The joint log-density (2 points)
+#
+# Write `log_joint(x, z, W, b, sigma)`, one value per data point, `(n,)`:
+#
+# $$\log p(x, z) = \log \mathcal N(x;\ Wz + b,\ \sigma^2 I_d) + \log \mathcal N(z;\ 0, I_k),
+# \qquad \log\mathcal N(x; m, s^2 I_d) = -\frac{\|x - m\|^2}{2s^2} - d\log s - \frac d2\log 2\pi.$$
+#
+# Write it so that extra leading dimensions of `z` broadcast against `x` (question 3 calls it
+# with `z` of shape `(L, n, k)`).
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex01_log_joint_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def log_joint(x, z, W, b, sigma):
+    """log p(x, z) of the linear-Gaussian model: (n, d), (..., n, k) -> (..., n)."""
+    ### BEGIN SOLUTION
+    d, k = x.shape[-1], z.shape[-1]
+    mean = z @ W.T + b  # (..., n, k) -> (..., n, d)
+    log_likelihood = (
+        -((x - mean) ** 2).sum(-1) / (2 * sigma**2)
+        - d * math.log(sigma)
+        - 0.5 * d * math.log(2 * math.pi)
+    )
+    log_prior = -0.5 * (z**2).sum(-1) - 0.5 * k * math.log(2 * math.pi)
+    return log_likelihood + log_prior
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_log_joint", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex01_log_joint", log_joint)
+### BEGIN HIDDEN TESTS
+check("ex01_log_joint", log_joint, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Integrating the joint over $z$ gives $p(x)$: on a fine grid of $z$ (here $k = 1$),
+# $\log p(x) \approx \log\sum_j p(x, z_j)\,\Delta z$, which matches genlab's closed form.
+
+# %%
+model = LinearGaussianLVM(torch.tensor([[2.0], [1.0]]), torch.tensor([0.5, -1.0]), 0.4)
+x0 = torch.tensor([[1.0, -0.5]])
+grid = torch.linspace(-8, 8, 4001).reshape(-1, 1, 1)  # (G, 1, k): broadcasts against x0
+log_p = torch.logsumexp(log_joint(x0, grid, model.W, model.b, 0.4), 0) + math.log(16 / 4000)
+print(f"grid {log_p.item():.6f}, closed form {model.log_marginal(x0).item():.6f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_posterior_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. The posterior, or the E step (2 points)
+#
+# For this model the posterior is Gaussian (Tipping & Bishop 1999):
+#
+# $$p(z\mid x) = \mathcal N\!\left(M^{-1}W^\top(x - b),\ \sigma^2 M^{-1}\right),
+# \qquad M = W^\top W + \sigma^2 I_k.$$
+#
+# Write `posterior(x, W, b, sigma)`, returning `(mean, cov)`: the posterior means of all data
+# points, `(n, k)`, and the covariance, `(k, k)`, which is the same for every $x$.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex01_posterior_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def posterior(x, W, b, sigma):
+    """Mean (n, k) and covariance (k, k) of p(z | x) for every row of x."""
+    ### BEGIN SOLUTION
+    k = W.shape[1]
+    M_inv = torch.linalg.inv(W.T @ W + sigma**2 * torch.eye(k, dtype=W.dtype))
+    mean = (x - b) @ W @ M_inv  # row i: M^-1 W^T (x_i - b), as M is symmetric
+    return mean, sigma**2 * M_inv
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_posterior", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex01_posterior", posterior)
+### BEGIN HIDDEN TESTS
+check("ex01_posterior", posterior, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_elbo_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. A Monte Carlo estimate of the ELBO (2 points)
+#
+# For a Gaussian $q(z\mid x) = \mathcal N(m, \operatorname{diag} e^{\text{logvar}})$ per data
+# point and $L$ samples $z^{(l)} = m + \sigma_q\,\epsilon^{(l)}$ with
+# $\sigma_q = e^{\text{logvar}/2}$,
+#
+# $$\mathcal L(x) \approx \frac1L\sum_{l=1}^{L}\Big(\log p(x, z^{(l)}) - \log q(z^{(l)}\mid x)\Big).$$
+#
+# Write `elbo_estimate(x, W, b, sigma, m, logvar, eps)` with `m`, `logvar` of shape `(n, k)`
+# and `eps` of shape `(L, n, k)`, returning one estimate per data point, `(n,)`. You may use
+# your `log_joint`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex01_elbo_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def elbo_estimate(x, W, b, sigma, m, logvar, eps):
+    """Monte Carlo ELBO of each row of x under q = N(m, diag exp(logvar)); eps: (L, n, k)."""
+    ### BEGIN SOLUTION
+    k = m.shape[-1]
+    z = m + torch.exp(0.5 * logvar) * eps  # (L, n, k)
+    # log N(z; m, diag exp(logvar)), written with eps = (z - m) / sigma_q
+    log_q = -0.5 * (eps**2).sum(-1) - 0.5 * logvar.sum(-1) - 0.5 * k * math.log(2 * math.pi)
+    return (log_joint(x, z, W, b, sigma) - log_q).mean(0)  # (L, n) -> (n,)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_elbo", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex01_elbo", elbo_estimate)
+### BEGIN HIDDEN TESTS
+check("ex01_elbo", elbo_estimate, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# With many samples the estimate approaches genlab's closed-form ELBO, and it stays below
+# $\log p(x)$ (the gap is $D_{KL}(q\,\|\,p(z\mid x))$):
+
+# %%
+x = model.sample(3, generator=torch.Generator().manual_seed(0)).x
+post = model.posterior(x)  # q: the posterior's mean, with a variance 1.5 times too large
+m, logvar = post.loc, torch.log(1.5 * post.covariance_matrix[:, :, 0])
+estimate = elbo_estimate(x, model.W, model.b, 0.4, m, logvar, torch.randn(20_000, 3, 1))
+q = torch.distributions.MultivariateNormal(m, torch.diag_embed(logvar.exp()))
+print("Monte Carlo ELBO", [round(v, 3) for v in estimate.tolist()])
+print("closed form     ", [round(v, 3) for v in model.elbo(x, q).tolist()])
+print("log p(x)        ", [round(v, 3) for v in model.log_marginal(x).tolist()])
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_m_step_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 4. The M step (2 points)
+#
+# Given the posterior means `m` `(n, k)` and the shared posterior covariance `S` `(k, k)` (your
+# E step), the M step maximises $\sum_i \mathcal L(x_i; q_i)$ over $W$, $b$ and $\sigma$.
+# Estimate $W$ and $b$ jointly: with $\tilde z = [z; 1]$ and $\tilde W = [W, b]$,
+#
+# $$\tilde W = \Big(\sum_i x_i\,\mathbb E[\tilde z_i]^\top\Big)\Big(\sum_i \mathbb E[\tilde z_i \tilde z_i^\top]\Big)^{-1},
+# \qquad \mathbb E[z_i z_i^\top] = m_i m_i^\top + S,$$
+#
+# $$\sigma^2 = \frac{1}{nd}\sum_i\Big(\|x_i - W m_i - b\|^2 + \operatorname{tr}(W S W^\top)\Big).$$
+#
+# Write `m_step(x, m, S)`, returning `(W, b, sigma)` with `sigma` a 0-d tensor.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex01_m_step_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def m_step(x, m, S):
+    """New (W (d, k), b (d,), sigma ()) from posterior means m (n, k) and covariance S (k, k)."""
+    ### BEGIN SOLUTION
+    n, d = x.shape
+    k = m.shape[1]
+    ez = torch.cat([m, torch.ones(n, 1, dtype=x.dtype)], dim=1)  # E[z~] = [m; 1], (n, k + 1)
+    ezz = ez.T @ ez  # sum_i E[z~] E[z~]^T ...
+    ezz[:k, :k] += n * S  # ... plus the posterior covariance of every data point
+    W_tilde = torch.linalg.solve(ezz, ez.T @ x).T  # (d, k + 1); ezz is symmetric
+    W, b = W_tilde[:, :k], W_tilde[:, k]
+    squared_error = ((x - ez @ W_tilde.T) ** 2).sum() + n * torch.trace(W @ S @ W.T)
+    return W, b, torch.sqrt(squared_error / (n * d))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_m_step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex01_m_step", m_step)
+### BEGIN HIDDEN TESTS
+check("ex01_m_step", m_step, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Your E step and M step, alternated, are EM: the log-likelihood never decreases.
+
+# %%
+x = model.sample(300, generator=torch.Generator().manual_seed(1)).x
+W, b, sigma = torch.tensor([[0.1], [-0.1]]), torch.zeros(2), torch.tensor(3.0)
+for step in range(30):
+    m, S = posterior(x, W, b, float(sigma))
+    W, b, sigma = m_step(x, m, S)
+    if step % 10 == 0 or step == 29:
+        log_px = LinearGaussianLVM(W, b, sigma).log_marginal(x).sum()
+        print(f"step {step:2d}: sum log p(x) = {log_px.item():.2f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Check your understanding (graded by hand, 1 point each)
+#
+# Answer each question in the cell below it, in a few sentences.
+#
+# **1.** Why does the naive estimate $\frac1S\sum_s p(x\mid z_s)$, $z_s\sim p(z)$, get worse as
+# the posterior $p(z\mid x)$ becomes narrower?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Almost all of $p(x) = \mathbb E_{p(z)}[p(x\mid z)]$ comes from the region where the posterior
+# has its mass. Samples from the prior land there with a probability about the ratio of the
+# posterior's width to the prior's, so as the posterior narrows, fewer and fewer samples hit
+# it: the average is dominated by rare lucky draws and its variance (relative to its value)
+# explodes.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** The ELBO equals $\log p(x)$ exactly when $q = p(z\mid x)$. Why can a VAE's encoder
+# usually not reach that, even with unlimited training?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_2", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The encoder outputs a diagonal Gaussian, but with a nonlinear decoder the true posterior is
+# in general not Gaussian (skewed, correlated, multimodal): it is outside the family, so the KL
+# to it stays positive (the approximation gap). Moreover one network must serve every $x$
+# (amortization), so even the best member of the family is not reached for each $x$.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** Which term of the ELBO would you inspect if all codes collapse onto the prior?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The regularization term, $D_{KL}(q(z\mid x)\,\|\,p(z))$, per latent dimension and averaged
+# over the data: collapsed dimensions have a KL of (nearly) zero, which means that $q$ equals
+# the prior there and those dimensions carry no information about $x$.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** In the EM check of lecture 01,
+# $\log p_{\theta_t}(x) = \mathcal L(q_{t+1}, \theta_t) \le \mathcal L(q_{t+1}, \theta_{t+1}) \le
+# \log p_{\theta_{t+1}}(x)$. Which of the two inequalities is tight after the next E step?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The second one. The gap $\log p_{\theta_{t+1}}(x) - \mathcal L(q, \theta_{t+1})$ is
+# $D_{KL}(q\,\|\,p_{\theta_{t+1}}(z\mid x))$, and the next E step sets
+# $q_{t+2} = p_{\theta_{t+1}}(z\mid x)$, which makes that KL zero. The first inequality is the
+# M step's improvement, which the E step does not change.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## References
+# - Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, Sec. 2.
+# - Tipping & Bishop (1999), *Probabilistic Principal Component Analysis*.
+# - Neal & Hinton (1998), *A view of the EM algorithm that justifies incremental, sparse, and other variants*.

@@ -1,0 +1,229 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Exercises 02: gradients of expectations
+#
+# Lecture 02 derived two ways to estimate $\nabla_{\mu, \log\sigma^2}\,\mathbb E_{z\sim
+# \mathcal N(\mu, \sigma^2)}[f(z)]$ and measured their variance. Here you implement them
+# yourself, from given standard-normal noise $\epsilon$, so that every answer is a
+# deterministic function of its inputs.
+#
+# **Goals.** After these exercises you can
+# - write the reparameterized draw $z = \mu + \sigma\epsilon$ from a log-variance;
+# - implement the score-function estimator, with the score of a Gaussian in $(\mu, \log\sigma^2)$;
+# - implement the pathwise (reparameterization) estimator with `torch.autograd`;
+# - summarise repeated estimates by their mean, variance and standard error.
+#
+# **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
+# check cell below it: ✔, or ✘ with what is wrong. The written questions at the end are graded
+# by hand.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Setup
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+import torch
+
+import genlab
+from genlab.grading import check
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_reparameterize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. The reparameterized draw (2 points)
+#
+# Write `reparameterize(mu, logvar, eps)`: the sample $z = \mu + \sigma\odot\epsilon$ of
+# $\mathcal N(\mu, \sigma^2)$, where `logvar` $= \log\sigma^2$ and `eps` is standard-normal
+# noise of the same shape. It must stay differentiable in `mu` and `logvar`, and must use the
+# `eps` it is given (no new random numbers).
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_reparameterize_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def reparameterize(mu, logvar, eps):
+    """z = mu + sigma * eps with sigma = exp(logvar / 2); any shape, elementwise."""
+    ### BEGIN SOLUTION
+    return mu + torch.exp(0.5 * logvar) * eps
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_reparameterize", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex02_reparameterize", reparameterize)
+### BEGIN HIDDEN TESTS
+check("ex02_reparameterize", reparameterize, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Draws with $\mu = 0.8$, $\sigma = 0.5$ have that mean and standard deviation:
+
+# %%
+z = reparameterize(
+    torch.full((100_000,), 0.8), torch.full((100_000,), math.log(0.25)), torch.randn(100_000)
+)
+print(f"mean {z.mean().item():.3f}, std {z.std().item():.3f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_score_function_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. The score-function estimator (2 points)
+#
+# With $L$ samples $z^{(l)} = \mu + \sigma\epsilon^{(l)}$,
+#
+# $$\nabla \mathbb E_q[f(z)] \approx \frac1L\sum_{l=1}^{L} f(z^{(l)})\,\nabla\log q(z^{(l)}),
+# \qquad \frac{\partial\log q}{\partial\mu} = \frac{z-\mu}{\sigma^2},\qquad
+# \frac{\partial\log q}{\partial\log\sigma^2} = \frac12\left(\frac{(z-\mu)^2}{\sigma^2} - 1\right).$$
+#
+# Write `score_function_grad(f, mu, logvar, eps)`. `f` is applied elementwise; `eps` has shape
+# `(L, *mu.shape)`. Return the pair `(grad_mu, grad_logvar)`, each of `mu`'s shape: one
+# estimate per element of `mu`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_score_function_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def score_function_grad(f, mu, logvar, eps):
+    """Score-function estimate of the gradient of E[f(z)] in (mu, logvar); eps: (L, ...)."""
+    ### BEGIN SOLUTION
+    var = torch.exp(logvar)
+    z = mu + var.sqrt() * eps  # (L, ...)
+    fz = f(z)
+    grad_mu = (fz * (z - mu) / var).mean(0)
+    grad_logvar = (fz * 0.5 * ((z - mu) ** 2 / var - 1.0)).mean(0)
+    return grad_mu, grad_logvar
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_score_function", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex02_score_function", score_function_grad)
+### BEGIN HIDDEN TESTS
+check("ex02_score_function", score_function_grad, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_pathwise_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. The pathwise estimator (2 points)
+#
+# After reparameterization, $\nabla\mathbb E_q[f(z)] = \mathbb E_\epsilon[\nabla f(\mu +
+# \sigma\epsilon)]$, and autograd computes the inner gradient. Write
+# `pathwise_grad(f, mu, logvar, eps)` with the same inputs and outputs as question 2, using
+# `torch.autograd.grad`: make `mu` and `logvar` leaves that require a gradient
+# (`mu.detach().requires_grad_(True)`), draw $z$, average $f(z)$ over the $L$ samples and
+# differentiate. Since $f$ is elementwise, the gradient of the *sum* over elements gives every
+# element its own gradient.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_pathwise_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def pathwise_grad(f, mu, logvar, eps):
+    """Reparameterization estimate of the gradient of E[f(z)] in (mu, logvar); eps: (L, ...)."""
+    ### BEGIN SOLUTION
+    mu = mu.detach().requires_grad_(True)
+    logvar = logvar.detach().requires_grad_(True)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (L, ...), differentiable in mu and logvar
+    grad_mu, grad_logvar = torch.autograd.grad(f(z).mean(0).sum(), (mu, logvar))
+    return grad_mu, grad_logvar
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_pathwise", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex02_pathwise", pathwise_grad)
+### BEGIN HIDDEN TESTS
+check("ex02_pathwise", pathwise_grad, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_estimator_stats_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 4. Mean, variance and standard error of repeated estimates (2 points)
+#
+# `estimates` holds $R$ independent estimates along its first dimension, shape `(R, ...)`.
+# Write `estimator_stats(estimates)`, returning `(mean, variance, standard_error)`, each of
+# shape `estimates.shape[1:]`: the mean over the $R$ estimates, their unbiased variance
+# $s^2 = \frac{1}{R-1}\sum_r (\hat g_r - \bar g)^2$, and the standard error of the mean,
+# $\sqrt{s^2 / R}$.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_estimator_stats_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def estimator_stats(estimates):
+    """(mean, unbiased variance, standard error of the mean) over dim 0."""
+    ### BEGIN SOLUTION
+    R = estimates.shape[0]
+    variance = estimates.var(0)  # divides by R - 1
+    return estimates.mean(0), variance, torch.sqrt(variance / R)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_estimator_stats", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex02_estimator_stats", estimator_stats)
+### BEGIN HIDDEN TESTS
+check("ex02_estimator_stats", estimator_stats, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Your three functions together repeat the comparison of lecture 02: 4,000 one-sample
+# estimates of $\partial_\mu \mathbb E[z^2] = 2\mu$ from each estimator (with $\mu$ repeated
+# along a batch dimension, each row is an independent estimate). Both are unbiased; the
+# score function's variance is far larger.
+
+# %%
+R, mu0, logvar0 = 4000, 0.8, math.log(0.25)
+mu, logvar = torch.full((R, 1), mu0), torch.full((R, 1), logvar0)
+eps = torch.randn(1, R, 1)  # L = 1 sample per estimate
+for name, estimator in (("score function", score_function_grad), ("pathwise", pathwise_grad)):
+    mean, var, se = estimator_stats(estimator(lambda z: z**2, mu, logvar, eps)[0])
+    print(
+        f"{name:>14}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), "
+        f"variance {var.item():.3f}"
+    )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Check your understanding (graded by hand, 1 point each)
+#
+# Answer each question in the cell below it, in a few sentences.
+#
+# **1.** The score-function estimator never differentiates $f$. Name a VAE-like model where
+# that matters (hint: what if $z$ is discrete?).
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# A VAE with discrete latents, for example Bernoulli or categorical codes (a "discrete VAE",
+# or a model whose decoder is a program or a renderer that is not differentiable). There is no
+# $z = g_\phi(\epsilon)$ that is differentiable in $\phi$ for a discrete $z$, so the pathwise
+# estimator does not apply; the score function needs only values $f(z)$ and
+# $\nabla_\phi\log q_\phi(z)$, which exist for discrete distributions too.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** Why is $\mathbb E_q[\nabla_\phi \log q_\phi(z)] = 0$, and how does that let you
+# subtract a constant baseline $b$ from $f$ without adding bias?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_2", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# $\mathbb E_q[\nabla_\phi\log q_\phi] = \int q_\phi \frac{\nabla_\phi q_\phi}{q_\phi}\,dz =
+# \nabla_\phi\int q_\phi\,dz = \nabla_\phi 1 = 0$. Hence
+# $\mathbb E_q[(f(z) - b)\nabla\log q] = \mathbb E_q[f(z)\nabla\log q] - b\cdot 0$: the
+# expectation, and so the bias, is unchanged for any $b$ that does not depend on the samples,
+# while a $b$ close to $\mathbb E[f]$ makes the products smaller and the variance lower.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** If you double $L$, by what factor does the standard deviation of the estimate shrink?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# By $\sqrt 2$: the average of $L$ independent samples has variance $\sigma^2/L$, so doubling
+# $L$ halves the variance and divides the standard deviation by $\sqrt2 \approx 1.41$.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** Lecture 02 found a case where the score function has the *lower* variance. What
+# property of $f$ made that possible, and why does it not apply to the ELBO of a VAE on images?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# $f = \sin z$ is bounded (small values, so $f\cdot$score stays small) but changes quickly
+# compared with a wide $q$ ($\sigma = 1.5$), so its derivative, which the pathwise estimator
+# averages, varies a lot. The ELBO's $f$ is a log-density of an image: large in magnitude
+# (hundreds of nats) and smooth in $z$, which makes the score function's variance, which grows
+# with $f^2$, much larger than the pathwise one.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## References
+# - Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, Sec. 2.3-2.4.
+# - Williams (1992), *Simple statistical gradient-following algorithms for connectionist reinforcement learning*.
+# - Mohamed, Rosca, Figurnov & Mnih (2020), *Monte Carlo Gradient Estimation in Machine Learning*, JMLR.
