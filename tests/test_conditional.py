@@ -281,5 +281,10 @@ def test_cvae_on_cuda_follows_its_parameters():
     out["loss"].backward()
     assert out["loss"].device.type == "cuda"
     assert model.sample(2, sprite_attributes(factors)[0]).device.type == "cuda"
+    cpu = CVAE(CVAE_PRESETS["digits"])
+    y = digit_attributes(torch.tensor([2]))[0]
+    want = cpu.sample(3, y, generator=gen(5))
+    got = cpu.cuda().sample(3, y, generator=gen(5))  # a CPU generator: the same z on any device
+    torch.testing.assert_close(got.cpu(), want, atol=1e-5, rtol=1e-5)
     clf = DigitClassifier().cuda()
     assert clf.classify(torch.rand(3, 1, 8, 8, device="cuda")).labels.device.type == "cuda"

@@ -83,6 +83,27 @@ def test_clamp_without_group_dim_and_bad_masks():
 # ---------------------------------------------------------------------------------- model
 
 
+def test_plain_vae_interface():
+    torch.manual_seed(0)
+    model = DCIGN(TINY).double()
+    x = sprites(4, seed=0).images.double()
+    got = model.elbo(x, generator=gen(3))
+    mu, logvar = model.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen(3), dtype=F64)
+    logits = model.decode(z)
+    log_px = -torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(
+        (1, 2, 3)
+    )
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(1)
+    torch.testing.assert_close(got.elbo, log_px - kl)
+    assert model.sample(3, generator=gen(0)).shape == (3, 1, 32, 32)
+    assert model.reconstruct(x).shape == x.shape
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, 1, 32, 32\)"):
+        model.encode(torch.rand(2, 1, 8, 8))
+    with pytest.raises(ValueError, match=r"z must have shape \(batch, 5\)"):
+        model.decode(torch.rand(2, 4))
+
+
 def test_free_units_follow_the_factor_assignment():
     model = DCIGN(TINY)  # x -> 0, y -> 1, scale -> 2, rotation -> 3; unit 4 is intrinsic
     table = {
@@ -99,7 +120,7 @@ def test_decoder_sees_batch_means_on_clamped_units():
     torch.manual_seed(0)
     model = DCIGN(TINY)
     seen = []
-    model.vae.decoder.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach()))
+    model.decoder.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach()))
     batch = next(sprite_factor_batches(1, 6, factors=("y",), seed=0))
     out = model.loss(batch)
     z = seen[-1]  # (B, Z) the decoder's input
@@ -167,6 +188,8 @@ def test_dcign_step_trains_with_the_shared_trainer():
         ({"factor_units": 3}, "factor_units must map factor names"),
         ({"channels": (4, 4, 4, 4, 4, 4)}, "divisible by 64"),
         ({"pull": -1.0}, "pull"),
+        ({"negative_slope": -0.1}, "negative_slope"),
+        ({"input_shape": (32, 32)}, r"input_shape must be \(C, H, W\)"),
     ],
 )
 def test_config_checks(kw, match):
@@ -254,32 +277,35 @@ def test_factor_invariance_is_a_ratio_of_within_batch_spreads():
 
 
 def test_position_units_are_disentangled():
-    """Quality target: after half a CPU-minute of DC-IGN training the x and y units track their
-    factors (|r| >= 0.9) and stay nearly constant when any other factor changes: their spread
-    is at most a third of the spread over their own factor's range (measured 0.09-0.25 over
-    seeds)."""
+    """Quality target: after ~40 s of DC-IGN training on one CPU thread the x and y units track
+    their factors (|r| >= 0.9; measured 0.97-0.99 over 6 seeds) and stay nearly constant when
+    any other factor changes (spread ratio <= 0.25; measured 0.03-0.17, the largest when the
+    other position changes)."""
     torch.manual_seed(0)
     model = DCIGN(DCIGN_PRESETS["sprites_small"])
     data = factor_batch_data(400, 16, seed=0)  # 400 factor batches of 16 sprites
-    # one factor batch per step, 1,200 steps (~30 s on one CPU thread)
-    config = TrainConfig(epochs=3, batch_size=1, lr=1e-3, seed=0, device="cpu", progress=False)
+    # one factor batch per step: 1,200 steps at lr 2e-3, then 800 at 4e-4 to settle
+    config = TrainConfig(epochs=3, batch_size=1, lr=2e-3, seed=0, device="cpu", progress=False)
     started = time.perf_counter()
     trainer = Trainer(model, config, step_fn=dcign_step)
-    trainer.fit(tuple(data))
+    trainer.fit(data)
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = 4e-4
+    trainer.fit(data, epochs=2)
     seconds = time.perf_counter() - started
     result = disentanglement(model)
-    worst = {f: max(result.invariance[f], key=result.invariance[f].get) for f in ("x", "y")}
     print(
         f"\nDC-IGN: {seconds:.1f} s, {trainer.step} steps; r = "
         + ", ".join(f"{k} {v:+.3f}" for k, v in result.correlation.items())
-        + "; worst invariance ratio: "
-        + ", ".join(
-            f"{f} {result.invariance[f][g]:.3f} (when {g} varies)" for f, g in worst.items()
+        + "; invariance ratios: "
+        + "; ".join(
+            f"{f}: " + ", ".join(f"{g} {v:.3f}" for g, v in result.invariance[f].items())
+            for f in ("x", "y")
         )
     )
     for f in ("x", "y"):
         assert abs(result.correlation[f]) >= 0.9
-        assert max(result.invariance[f].values()) <= 0.35
+        assert max(result.invariance[f].values()) <= 0.25
 
 
 @CUDA

@@ -223,6 +223,33 @@ def test_vqvae_on_digits_uses_its_codebook():
     assert mse < 0.03  # per pixel, the images lie in [0, 1]
 
 
+def test_restarts_keep_a_large_codebook_alive():
+    """With 128 codes for the digits, codes die without data init and restarts (held-out usage
+    measured 0.91 with both fixes, 0.14 with neither)."""
+    x, _ = digits("train")
+    x_test, _ = digits("test")
+    usage = {}
+    for fixes in (True, False):
+        torch.manual_seed(0)
+        config = replace(
+            VQVAE_PRESETS["digits"],
+            codebook_size=128,
+            data_init=fixes,
+            restart_every=20 if fixes else 0,
+        )
+        model = VQVAE(config)
+        train = TrainConfig(epochs=5, batch_size=64, lr=2e-3, seed=0, device="cpu", progress=False)
+        Trainer(model, train).fit(x)
+        usage[fixes] = codebook_usage(model, x_test)
+    print(
+        f"\nVQ-VAE, 128 codes: usage {usage[True].usage:.2f} (perplexity "
+        f"{usage[True].perplexity:.1f}) with data init and restarts, {usage[False].usage:.2f} "
+        f"({usage[False].perplexity:.1f}) without"
+    )
+    assert usage[True].usage >= 0.8
+    assert usage[False].usage <= 0.5
+
+
 # ------------------------------------------------------------------ checks and round trip
 
 

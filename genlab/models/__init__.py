@@ -1,5 +1,8 @@
 """The course's models, each with a frozen config dataclass and named presets."""
 
+# Importing every model module registers its classes, so that genlab.checkpoint.load can
+# rebuild any of them.
+from genlab.models import classifier, conditional, dcign, vqvae  # noqa: F401
 from genlab.models.registry import REGISTRY, register
 from genlab.models.vae import MLPVAE, PRESETS, VAE, ConvVAE, Posterior, VAEConfig, build_vae
 

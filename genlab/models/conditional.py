@@ -96,24 +96,24 @@ def sprite_attributes(factors: torch.Tensor, rotation: bool = True) -> torch.Ten
 # ------------------------------------------------------------------------------ networks
 
 
-def conv_encoder(channels: tuple[int, ...]) -> nn.Sequential:
-    """Stride-2 4x4 convolutions with ReLU: ``(B, C, H, W) -> (B, c_last, H / 2^L, W / 2^L)``
-    for ``channels = (C, c_1, ..., c_L)``."""
+def conv_encoder(channels: tuple[int, ...], activation=nn.ReLU) -> nn.Sequential:
+    """Stride-2 4x4 convolutions, each followed by ``activation()``:
+    ``(B, C, H, W) -> (B, c_L, H / 2^L, W / 2^L)`` for ``channels = (C, c_1, ..., c_L)``."""
     layers: list[nn.Module] = []
     for a, b in zip(channels[:-1], channels[1:], strict=True):
-        layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+        layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), activation()]
     return nn.Sequential(*layers)
 
 
-def conv_decoder(channels: tuple[int, ...]) -> nn.Sequential:
-    """The mirror of :func:`conv_encoder`: transposed convolutions, ReLU between (none after
-    the last): ``(B, c_L, h, w) -> (B, C, 2^L h, 2^L w)`` for ``channels = (C, c_1, ..., c_L)``."""
+def conv_decoder(channels: tuple[int, ...], activation=nn.ReLU) -> nn.Sequential:
+    """The mirror of :func:`conv_encoder`: transposed convolutions with ``activation()``
+    between them (none after the last): ``(B, c_L, h, w) -> (B, C, 2^L h, 2^L w)``."""
     rev = tuple(reversed(channels))
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(rev[:-1], rev[1:], strict=True)):
         layers.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
         if i < len(rev) - 2:
-            layers.append(nn.ReLU())
+            layers.append(activation())
     return nn.Sequential(*layers)
 
 
@@ -303,14 +303,16 @@ class CVAE(nn.Module):
         self, n: int, y: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """``n`` images with attributes ``y`` (``(A,)`` for all, or ``(n, A)``), decoded means
-        at :math:`z \\sim p(z)`: ``-> (n, *input_shape)``."""
+        at :math:`z \\sim p(z)`: ``-> (n, *input_shape)``. ``z`` is drawn on ``generator``'s
+        device (so a CPU generator gives the same samples on every device)."""
         n = positive_int("n", n)
         param = next(self.parameters())
         if isinstance(y, torch.Tensor) and y.ndim == 1:
             y = y[None].expand(n, -1)
         y = self._check_attributes(y, n).to(param.device)
-        z = torch.randn(n, self.latent_dim, generator=generator, device=param.device)
-        return self.mean(self.decode(z.to(param.dtype), y))
+        where = generator.device if generator is not None else param.device
+        z = torch.randn(n, self.latent_dim, generator=generator, device=where)  # (n, Z)
+        return self.mean(self.decode(z.to(param), y))
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

