@@ -2,6 +2,7 @@
 
 - ``genlab notebooks sync|check|viewer``: the notebook pipeline;
 - ``genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR``;
+- ``genlab train gan --dataset mixture1d|ring|digits|sprites --objective ... --out DIR``;
 - ``genlab grade SUBMISSION... --out DIR``: batch grading of exercise notebooks.
 """
 
@@ -126,8 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     vae.add_argument("--quiet", action="store_true", help="no progress bar")
     vae.set_defaults(run=_train_vae)
 
+    from genlab.gan_cli import add_gan_parser
     from genlab.grade_cli import add_grade_parser
 
+    add_gan_parser(kinds)
     add_grade_parser(commands)
     return parser
 
