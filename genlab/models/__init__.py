@@ -2,7 +2,7 @@
 
 # Importing every model module registers its classes, so that genlab.checkpoint.load can
 # rebuild any of them.
-from genlab.models import classifier, conditional, dcign, vqvae  # noqa: F401
+from genlab.models import classifier, conditional, dcign, gan, vqvae  # noqa: F401
 from genlab.models.registry import REGISTRY, register
 from genlab.models.vae import MLPVAE, PRESETS, VAE, ConvVAE, Posterior, VAEConfig, build_vae
 
