@@ -24,11 +24,12 @@ import copy
 import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from genlab.notebooks import _write_atomic
 
 __all__ = [
     "ANSWER_STUB",
@@ -173,17 +174,6 @@ def _pairs(root: Path) -> list[tuple[Path, Path]]:
         (src, root / "exercises" / src.name)
         for src in sorted((root / "solutions").glob("[0-9][0-9]_*.py"))
     ]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def generate_exercises(root: str | os.PathLike) -> list[Path]:
