@@ -30,7 +30,7 @@ from genlab import losses
 from genlab._checks import choice, positive_int
 from genlab.data import FACTOR_NAMES, POSITION_RANGE, SCALE_RANGE, SHAPES
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS, Posterior, VAEOutput, mlp
+from genlab.models.vae import LIKELIHOODS, Posterior, VAEOutput, check_conv_geometry, mlp
 
 __all__ = [
     "CVAE",
@@ -148,12 +148,7 @@ class CVAEConfig:
                     f"arch='conv' needs input_shape (C, H, W) and channels; got "
                     f"input_shape {self.input_shape}, channels {self.channels}"
                 )
-            stride = 2 ** len(self.channels)
-            if self.input_shape[1] % stride or self.input_shape[2] % stride:
-                raise ValueError(
-                    f"arch='conv' with {len(self.channels)} stride-2 layers needs H and W "
-                    f"divisible by {stride}; got input_shape {self.input_shape}"
-                )
+            check_conv_geometry(self.input_shape, self.channels, "arch='conv'")
 
 
 CVAE_PRESETS: dict[str, CVAEConfig] = {

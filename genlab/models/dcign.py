@@ -67,7 +67,7 @@ from genlab._checks import choice, positive, positive_int
 from genlab.data import FACTOR_NAMES, SHAPES, sprite_factor_batches, sprites
 from genlab.models.conditional import conv_decoder, conv_encoder
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS, Posterior, mlp
+from genlab.models.vae import LIKELIHOODS, Posterior, check_conv_geometry, mlp
 
 __all__ = [
     "DCIGN",
@@ -172,12 +172,7 @@ class DCIGNConfig:
                 f"input_shape must be (C, H, W), channels and hidden non-empty; got "
                 f"{self.input_shape}, {self.channels}, {self.hidden}"
             )
-        stride = 2 ** len(self.channels)
-        if self.input_shape[1] % stride or self.input_shape[2] % stride:
-            raise ValueError(
-                f"{len(self.channels)} stride-2 layers need H and W divisible by {stride}; "
-                f"got input_shape {self.input_shape}"
-            )
+        check_conv_geometry(self.input_shape, self.channels, "the encoder")
         names = [name for name, _ in pairs]
         units = [unit for _, unit in pairs]
         for name in names:

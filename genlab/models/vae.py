@@ -40,6 +40,16 @@ class VAEOutput(NamedTuple):
     z: torch.Tensor  # (B, Z)
 
 
+def check_conv_geometry(shape: tuple[int, ...], channels: tuple[int, ...], what: str) -> None:
+    """Raise unless ``len(channels)`` stride-2 layers divide the image ``(C, H, W)`` evenly."""
+    stride = 2 ** len(channels)
+    if shape[1] % stride or shape[2] % stride:
+        raise ValueError(
+            f"{what} with {len(channels)} stride-2 layers needs H and W divisible by {stride}; "
+            f"got {tuple(shape)}"
+        )
+
+
 @dataclass(frozen=True)
 class VAEConfig:
     """Configuration of :class:`MLPVAE` and :class:`ConvVAE`.
@@ -72,13 +82,7 @@ class VAEConfig:
         if self.arch == "conv":
             if len(self.input_shape) != 3:
                 raise ValueError(f"arch='conv' needs input_shape (C, H, W); got {self.input_shape}")
-            _, height, width = self.input_shape
-            stride = 2 ** len(self.channels)
-            if height % stride or width % stride:
-                raise ValueError(
-                    f"arch='conv' with {len(self.channels)} stride-2 layers needs H and W "
-                    f"divisible by {stride}; got input_shape {self.input_shape}"
-                )
+            check_conv_geometry(self.input_shape, self.channels, "arch='conv'")
 
 
 PRESETS: dict[str, VAEConfig] = {

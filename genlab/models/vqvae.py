@@ -49,7 +49,7 @@ from genlab import losses
 from genlab._checks import choice, positive, positive_int
 from genlab.models.conditional import conv_decoder, conv_encoder
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS
+from genlab.models.vae import LIKELIHOODS, check_conv_geometry
 
 __all__ = [
     "VQVAE",
@@ -122,12 +122,7 @@ class VQVAEConfig:
             raise ValueError(f"input_shape must be (C, H, W); got {self.input_shape}")
         if not self.channels or any(c < 1 for c in self.channels):
             raise ValueError(f"channels must be one or more positive widths; got {self.channels}")
-        stride = 2 ** len(self.channels)
-        if self.input_shape[1] % stride or self.input_shape[2] % stride:
-            raise ValueError(
-                f"{len(self.channels)} stride-2 layers need H and W divisible by {stride}; "
-                f"got input_shape {self.input_shape}"
-            )
+        check_conv_geometry(self.input_shape, self.channels, "the encoder")
         positive_int("code_dim", self.code_dim)
         positive_int("codebook_size", self.codebook_size, minimum=2)
         positive("beta", self.beta, allow_zero=True)
