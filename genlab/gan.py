@@ -71,6 +71,8 @@ __all__ = [
     "OBJECTIVES",
     "OPTIMAL_D_SAMPLES",
     "OUTCOMES",
+    "PRIORS",
+    "Picture",
     "TARGETS",
     "DigitQuality",
     "DigitsRun",
@@ -93,6 +95,7 @@ __all__ = [
     "discriminator_objective",
     "discriminator_step",
     "discriminator_vs_optimal",
+    "draw_noise",
     "fit_gaussian_fgan",
     "generator_objective",
     "generator_step",
@@ -102,6 +105,7 @@ __all__ = [
     "kde",
     "make_target",
     "mode_coverage",
+    "modes_covered",
     "optimal_logit",
     "r1_penalty",
     "saturation_curves",
@@ -116,6 +120,7 @@ TARGETS = ("mixture1d", "mixture2d", "ring", "digits", "sprites")
 EVENTS = ("on_step_end", "on_train_end")
 OPTIMAL_D_SAMPLES = 1024  # generator samples in the KDE of p_g behind D* (optimal_d mode)
 OUTCOMES = ("converged", "mode_collapsed", "unconverged", "diverged")
+PRIORS = ("normal", "uniform")  # the generator's noise p(z); uniform on [-sqrt 3, sqrt 3]
 
 
 # ----------------------------------------------------------------------------- objectives
@@ -382,7 +387,10 @@ def grid_jsd(target: Target, samples: torch.Tensor, bandwidth: float | None = No
     (:math:`m_{in}`: the fraction of samples on the grid). Biased upwards: see the module
     docstring and :meth:`Target.jsd_floor`.
     """
-    density, inside = grid_kde(target, samples, bandwidth)
+    return _jsd_on_grid(target, *grid_kde(target, samples, bandwidth))
+
+
+def _jsd_on_grid(target: Target, density: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
     js = get_divergence("jensen_shannon")
     log_q = torch.log(density)  # -inf where the KDE is 0
     integrand = js.integrand_from_log_prob(target.grid_log_p.expand_as(log_q), log_q)
@@ -429,6 +437,16 @@ def optimal_logit(target: Target, p_g: Distribution, x: torch.Tensor) -> torch.T
 
 
 # ----------------------------------------------------------------------- random streams
+
+
+def draw_noise(
+    n: int, latent_dim: int, generator: torch.Generator | None = None, prior: str = "normal"
+) -> torch.Tensor:
+    r"""``n`` draws of the generator's noise :math:`z \sim p(z)`, ``(n, latent_dim)`` on the CPU:
+    standard normal, or uniform on :math:`[-\sqrt3, \sqrt3]^d` (zero mean, unit variance)."""
+    if choice("prior", prior, PRIORS) == "normal":
+        return torch.randn(n, latent_dim, generator=generator)
+    return (2 * torch.rand(n, latent_dim, generator=generator) - 1) * math.sqrt(3.0)
 
 
 def _stream_seeds(seed: int) -> tuple[int, int, int]:
@@ -500,9 +518,11 @@ class GANTrainConfig:
     device: str = "auto"
     log_every: int = 50
     eval_samples: int = 2048
+    prior: str = "normal"
 
     def __post_init__(self):
         _check_objective(self.objective)
+        choice("prior", self.prior, PRIORS)
         positive_int("steps", self.steps)
         positive_int("k", self.k)
         positive_int("batch_size", self.batch_size)
@@ -650,6 +670,28 @@ class GeneratorMap(NamedTuple):
     x: torch.Tensor
 
 
+class Picture(NamedTuple):
+    r"""One frame of a toy GAN, everything on the target's grid (1-D: ``(G,)``; 2-D: ``(G, G)``
+    indexed ``[y, x]``, float64, CPU).
+
+    ``p_data`` exact; ``p_g`` the grid KDE of the evaluation samples (as in :func:`grid_jsd`);
+    ``d`` the discriminator's :math:`D(x)` on ``d_axis`` (the grid, or every ``stride``-th node
+    of it); ``d_star`` :math:`D^* = p_{data} / (p_{data} + p_g)` from the same two densities
+    (1/2 where both vanish); ``samples`` the generator's evaluation samples ``(M, D)``; ``jsd``
+    :math:`\mathrm{JSD}(p_{data} \| p_g)` and ``value`` :math:`V(D, G)` in nats.
+    """
+
+    axis: torch.Tensor
+    p_data: torch.Tensor
+    p_g: torch.Tensor
+    d_axis: torch.Tensor
+    d: torch.Tensor
+    d_star: torch.Tensor
+    samples: torch.Tensor
+    jsd: float
+    value: float
+
+
 class GANTrainer:
     """Train a :class:`GAN` on a target, one step at a time or in a loop.
 
@@ -722,14 +764,15 @@ class GANTrainer:
         dtype = next(self.model.parameters()).dtype  # float32, or float64 for exact checks
         self._data = _Stream(self.target.sample, [data_seed], chunk, self.device, dtype)
         self._noise = _Stream(
-            lambda n, g: torch.randn(n, latent, generator=g),
+            lambda n, g: draw_noise(n, latent, g, c.prior),
             [noise_seed],
             chunk,
             self.device,
             dtype,
         )
         g = torch.Generator().manual_seed(eval_seed)
-        self.z_eval = torch.randn(c.eval_samples, latent, generator=g).to(self.device, dtype)
+        z_eval = draw_noise(c.eval_samples, latent, g, c.prior)
+        self.z_eval = z_eval.to(self.device, dtype)
         self.x_eval = (
             self.target.sample(c.eval_samples, g).to(dtype) if self.target.is_toy else None
         )  # fixed real samples for the logged value
@@ -810,6 +853,7 @@ class GANTrainer:
         self.d_steps += 1
         self._check_finite(out, "d_loss")
         self._last_d = out
+        self.last = {**self.last, **out}
         return out
 
     def step_g(self) -> dict[str, float]:
@@ -935,6 +979,49 @@ class GANTrainer:
         """:func:`grid_jsd` of the current generator's evaluation samples (nats)."""
         return float(grid_jsd(self.target, self._eval_samples()[None])[0])
 
+    def value(self) -> float:
+        r""":math:`V(D, G) = E_{p_{data}} \log D(x) + E_{p_z} \log(1 - D(G(z)))` in nats on the
+        fixed evaluation samples (toy targets; D* in ``optimal_d`` mode)."""
+        if not self.target.is_toy:
+            raise ValueError(f"value() needs a toy target; got {self.target.name!r}")
+        return self._value(self._eval_samples())
+
+    @torch.no_grad()
+    def picture(self, stride: int | None = None) -> Picture:
+        """Everything a live plot of a toy GAN shows, in one pass (see :class:`Picture`).
+
+        ``stride``: evaluate D on every ``stride``-th grid node (default 1 in 1-D, 4 in 2-D,
+        a 64 x 64 heatmap); the densities, D*, the JSD and V(D, G) use the full grid.
+        """
+        if not self.target.is_toy:
+            raise ValueError(f"picture() needs a toy target; got {self.target.name!r}")
+        t = self.target
+        stride = positive_int("stride", stride if stride is not None else (1 if t.dim == 1 else 4))
+        fakes = self._eval_samples()
+        density, inside = grid_kde(t, fakes[None])
+        jsd = float(_jsd_on_grid(t, density, inside)[0])
+        shape = (t.grid_size,) * t.dim
+        log_p, log_q = t.grid_log_p, torch.log(density[0])
+        logit = torch.where(torch.isinf(log_p) & torch.isinf(log_q), 0.0, log_p - log_q)
+        d_axis = t.grid_axis[::stride]
+        if t.dim == 1:
+            points = d_axis[:, None]
+        else:
+            gy, gx = torch.meshgrid(d_axis, d_axis, indexing="ij")
+            points = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+        d = self.discriminator_on(points.to(self.z_eval.dtype)).double().cpu()
+        return Picture(
+            axis=t.grid_axis,
+            p_data=log_p.exp().reshape(shape),
+            p_g=density[0].reshape(shape),
+            d_axis=d_axis,
+            d=d.reshape((len(d_axis),) * t.dim),
+            d_star=torch.sigmoid(logit).reshape(shape),
+            samples=fakes.detach().cpu(),
+            jsd=jsd,
+            value=self._value(fakes),
+        )
+
 
 def train_gan(
     dataset: str = "mixture1d",
@@ -985,9 +1072,14 @@ def mode_coverage(target: Target, samples: torch.Tensor, min_share: float = 0.25
     mode :math:`k` is covered when it holds at least ``min_share`` of its expected count
     :math:`w_k M`. Non-finite samples belong to no mode.
     """
+    return modes_covered(target, samples, min_share).double().mean(1)
+
+
+def modes_covered(target: Target, samples: torch.Tensor, min_share: float = 0.25) -> torch.Tensor:
+    """Which of the target's modes ``samples`` ``(N, M, D)`` cover, ``(N, K)`` bool (the rule
+    of :func:`mode_coverage`)."""
     counts = _mode_counts(target, samples)
-    covered = counts >= min_share * target.weights * samples.shape[1]  # (N, K)
-    return covered.double().mean(1)
+    return counts >= min_share * target.weights * samples.shape[1]  # (N, K)
 
 
 def classify_runs(

@@ -11,6 +11,7 @@ from genlab.widgets._common import measure_latency
 from genlab.widgets._image import grid, to_png
 from genlab.widgets.conditional import attribute_controls
 from genlab.widgets.elbo_gap import elbo_gap_explorer
+from genlab.widgets.gan_playground import gan_playground
 from genlab.widgets.vae import interpolation, latent_explorer, manifold_grid, traversal
 from genlab.widgets.vqvae import codebook_viewer
 
@@ -18,6 +19,7 @@ __all__ = [
     "attribute_controls",
     "codebook_viewer",
     "elbo_gap_explorer",
+    "gan_playground",
     "grid",
     "interpolation",
     "latent_explorer",
