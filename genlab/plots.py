@@ -51,3 +51,41 @@ def save_samples_figure(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def saturation_figure(curves=None, runs: dict | None = None):
+    r"""The slide "A better cost function" as a figure (matplotlib ``Figure``).
+
+    Left: the two generator costs against :math:`D(G(z))`, :math:`\log(1 - D)` (minimax) and
+    :math:`-\log D` (non-saturating). Middle: their gradients with respect to the
+    discriminator's logit, :math:`-D` and :math:`D - 1`: where the discriminator rejects the
+    fakes (:math:`D \to 0`) the minimax gradient vanishes. ``curves``: a
+    :class:`genlab.gan.SaturationCurves` (default: :func:`genlab.gan.saturation_curves`).
+    Right, when ``runs`` (:func:`genlab.gan.saturation_experiment`) is given: the generator's
+    gradient norm per step after the discriminator was pretrained to win.
+    """
+    import matplotlib.pyplot as plt
+
+    from genlab.gan import saturation_curves
+
+    c = saturation_curves() if curves is None else curves
+    colors = {"minimax": "#c0392b", "non_saturating": "#1f6fb4"}
+    labels = {"minimax": r"minimax $\log(1-D)$", "non_saturating": r"non-saturating $-\log D$"}
+    ncols = 2 if runs is None else 3
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.3), constrained_layout=True)
+    d = c.d.numpy()
+    for kind, color in colors.items():
+        axes[0].plot(d, getattr(c, f"{kind}_loss").numpy(), color=color, label=labels[kind])
+        axes[1].plot(d, getattr(c, f"{kind}_grad").numpy(), color=color, label=kind)
+    axes[0].set(xlabel="D(G(z))", ylabel="generator cost", title="the two generator costs")
+    axes[1].set(xlabel="D(G(z))", ylabel="d cost / d logit", title="their gradients")
+    axes[1].axhline(0.0, color="#999", lw=0.8)
+    axes[1].axvspan(0.0, 0.1, color="#f4d03f", alpha=0.3, label="D rejects the fakes")
+    for ax in axes[:2]:
+        ax.legend(fontsize=8)
+    if runs is not None:
+        for kind, run in runs.items():
+            axes[2].semilogy(run.step, run.grad_norm, color=colors.get(kind), label=kind)
+        axes[2].set(xlabel="generator step", ylabel="|grad G|", title="after D wins early")
+        axes[2].legend(fontsize=8)
+    return fig

@@ -325,3 +325,79 @@ def test_svg_ticks_and_broken_lines():
     assert plot.svg().count("<polyline") == 2
     np.testing.assert_allclose(plot.px([0, 4]), [0, 100])
     np.testing.assert_allclose(plot.py([0, 1]), [100, 0])
+
+
+def test_saturation_figure_draws_the_costs_and_their_gradients():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from genlab.gan import saturation_curves
+    from genlab.plots import saturation_figure
+
+    curves = saturation_curves(n=101)
+    fig = saturation_figure(curves)
+    cost_ax, grad_ax = fig.axes
+    d = curves.d.numpy()
+    # against the closed forms, not the curves: log(1 - D), -log D; gradients -D and D - 1
+    ys = [line.get_ydata() for line in cost_ax.lines]
+    np.testing.assert_allclose(ys[0], np.log1p(-d), rtol=1e-10)
+    np.testing.assert_allclose(ys[1], -np.log(d), rtol=1e-10)
+    grads = [line.get_ydata() for line in grad_ax.lines[:2]]
+    np.testing.assert_allclose(grads[0], -d, atol=1e-12)
+    np.testing.assert_allclose(grads[1], d - 1, atol=1e-12)
+    runs = {"minimax": type("R", (), {"step": np.arange(1, 4), "grad_norm": np.ones(3)})()}
+    assert len(saturation_figure(curves, runs).axes) == 3
+
+
+# ------------------------------------------------------- the density of a 1-D generator
+
+
+def test_generator_density_of_an_affine_map_is_a_gaussian():
+    from genlab.gan import generator_density_1d
+
+    x = torch.linspace(-5, 7, 25, dtype=torch.float64)
+    density = generator_density_1d(lambda z: -2.0 * z + 1.0, x)
+    expected = torch.distributions.Normal(1.0, 2.0).log_prob(x).exp()
+    torch.testing.assert_close(density, expected, atol=1e-7, rtol=1e-6)
+    uniform = generator_density_1d(lambda z: 3.0 * z, x, prior="uniform")
+    inside = x.abs() < 3 * math.sqrt(3) - 0.1
+    flat = torch.full_like(uniform[inside], 1 / (6 * math.sqrt(3)))
+    torch.testing.assert_close(uniform[inside], flat)
+
+
+def test_generator_density_sums_over_every_preimage():
+    """z^2 with z ~ N(0, 1) is chi-squared with one degree of freedom (two preimages)."""
+    from scipy import stats
+
+    from genlab.gan import generator_density_1d
+
+    x = torch.linspace(0.05, 6.0, 40, dtype=torch.float64)
+    density = generator_density_1d(lambda z: z**2, x, n=200_001)
+    expected = torch.as_tensor(stats.chi2(1).pdf(x.numpy()))
+    torch.testing.assert_close(density, expected, rtol=1e-3, atol=0)
+    with pytest.raises(ValueError, match="span"):
+        generator_density_1d(lambda z: z, x, span=0)
+
+
+def test_generator_density_of_a_network_matches_a_histogram():
+    from genlab.gan import generator_density_1d
+
+    G = init_toy_generator()
+    with torch.no_grad():
+        s = G(torch.randn(400_000, 1, generator=torch.Generator().manual_seed(5)))[:, 0].double()
+    lo, hi = torch.quantile(s[:100_000], torch.tensor([0.05, 0.95], dtype=torch.float64))
+    edges = torch.linspace(float(lo), float(hi), 21, dtype=torch.float64)
+    fine = torch.linspace(float(lo), float(hi), 2001, dtype=torch.float64)
+    density = generator_density_1d(G, fine)
+    mass = [
+        float(torch.trapezoid(density[(fine >= a) & (fine <= b)], fine[(fine >= a) & (fine <= b)]))
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    counts = torch.histogram(s, bins=edges).hist / len(s)
+    np.testing.assert_allclose(counts.numpy(), mass, rtol=0.06, atol=2e-3)
+
+
+def init_toy_generator():
+    from genlab.gan import default_setup, init_gan
+
+    return init_gan(default_setup("mixture1d")[0], seed=0).generator
