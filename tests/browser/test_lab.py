@@ -30,6 +30,7 @@ WIDGETS = {
         "attribute-controls",
         "codebook-viewer",
     ],
+    "05_implicit_models_and_the_gan_game.ipynb": ["gan-playground"],
 }
 
 RUN_ALL_TIMEOUT_MS = 240_000
@@ -183,4 +184,46 @@ def test_elbo_gap_slider_changes_the_readout_and_e_step_closes_the_gap(page, lab
     assert readout.is_visible()
     kl_line = next(line for line in explorer.inner_text().splitlines() if line.startswith("KL"))
     assert abs(float(kl_line.split()[-1])) < 1e-6, f"E-step must close the gap: {kl_line!r}"
+    assert genlab_console_errors(page) == []
+
+
+def readout_steps(playground) -> int:
+    """The playground's "generator steps" count, as the browser shows it."""
+    text = playground.locator(".genlab-gan-readout").inner_text()
+    line = next(line for line in text.splitlines() if line.startswith("generator steps"))
+    return int(line.split()[-1])
+
+
+def wait_for_steps(page, n: int, timeout: int = 30_000) -> None:
+    """Wait until the playground's readout shows at least ``n`` generator steps."""
+    page.wait_for_function(
+        "([sel, n]) => { const m = document.querySelector(sel).innerText"
+        ".match(/generator steps\\s+(\\d+)/); return m !== null && Number(m[1]) >= n; }",
+        arg=[".genlab-gan-playground .genlab-gan-readout", n],
+        timeout=timeout,
+    )
+
+
+def test_gan_playground_step_and_play_change_the_plot(page, lab):
+    open_and_run_all(page, lab, "05_implicit_models_and_the_gan_game.ipynb")
+    playground = widget(page, "gan-playground")
+    plot = playground.locator(".genlab-gan-plot").first
+    plot.locator("svg").first.wait_for(state="visible", timeout=30_000)
+    start = readout_steps(playground)
+    before = pixels(plot)
+    for _ in range(3):
+        playground.get_by_role("button", name="Step", exact=True).click()
+    wait_for_steps(page, start + 3)
+    page.wait_for_timeout(300)
+    after = pixels(plot)
+    plot.screenshot(path=str(ARTIFACTS / "gan-playground-stepped.png"))
+    assert before.shape == after.shape
+    changed = np.abs(before - after) > 8
+    assert changed.mean() > 0.002, "the playground's plot did not change after Step"
+    # Play: the browser ticks the Play widget, each tick trains a frame in the kernel
+    playground.locator(".widget-play button").first.click()
+    wait_for_steps(page, start + 3 + 20, timeout=60_000)
+    playground.locator(".widget-play button").nth(1).click()  # pause
+    playground.screenshot(path=str(ARTIFACTS / "gan-playground-played.png"))
+    assert readout_steps(playground) >= start + 23
     assert genlab_console_errors(page) == []
