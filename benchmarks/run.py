@@ -1,7 +1,7 @@
 """Run the course's benchmarks and write BENCHMARKS.md.
 
     python benchmarks/run.py              # everything, on the CPU and (if present) the GPU
-    python benchmarks/run.py --only vae   # one section
+    python benchmarks/run.py --only vae   # one section (vae, gan, widgets, notebooks)
     python benchmarks/run.py --quick      # a fast smoke run (figures not for reporting)
 
 Every figure is a median over repeated runs after a warm-up; every comparison is a ratio of
@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,12 +26,14 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import gan_many_seeds  # noqa: E402
 import notebook_times  # noqa: E402
 import vae_training  # noqa: E402
 import widget_latency  # noqa: E402
 
 SECTIONS = {
     "vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", vae_training),
+    "gan": ("Many-seed GAN runs: batched vs one after another", gan_many_seeds),
     "widgets": ("Widget latency", widget_latency),
     "notebooks": ("Lecture notebooks, executed headless", notebook_times),
 }
@@ -70,13 +74,33 @@ def machine() -> str:
     )
 
 
+CHILD_MARK = "\n@@genlab-benchmark-result@@\n"
+
+
+def _child(key: str, repeats: int, quick: bool) -> int:
+    """Run one section on every device; print its rows and peak memory as JSON."""
+    _, module = SECTIONS[key]
+    rows = []
+    for device in _devices():
+        print(f"[{key}] on {device} ...", file=sys.stderr, flush=True)
+        rows += module.run(device=device, repeats=repeats, quick=quick)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {"rows": rows, "peak_mib": peak, "children_peak_mib": children}
+    print(CHILD_MARK + json.dumps(result))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
     parser.add_argument("--quick", action="store_true", help="smoke run; do not report figures")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(HERE.parent / "BENCHMARKS.md"))
+    parser.add_argument("--child", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return _child(args.child, args.repeats, args.quick)
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     parts = ["# Benchmarks\n", f"Command: `{command.strip()}`\n", machine()]
     if not torch.cuda.is_available():
@@ -87,17 +111,26 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     for key in args.only or list(SECTIONS):
         title, module = SECTIONS[key]
-        rows = []
-        for device in _devices():
-            print(f"[{key}] on {device} ...", flush=True)
-            rows += module.run(device=device, repeats=args.repeats, quick=args.quick)
-        parts.append(f"\n## {title}\n\n{(module.__doc__ or '').strip()}\n\n{_table(rows)}")
-        print(_table(rows))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    parts.append(
-        f"\nPeak resident memory of the benchmark process: {peak:,.0f} MiB. "
-        f"Total time: {time.perf_counter() - started:,.0f} s.\n"
-    )
+        # each section in its own process, so that its peak memory is its own
+        child = [sys.executable, str(Path(__file__).resolve()), "--child", key]
+        child += ["--repeats", str(args.repeats)] + (["--quick"] if args.quick else [])
+        out = subprocess.run(child, check=True, stdout=subprocess.PIPE, text=True).stdout
+        result = json.loads(out.rsplit(CHILD_MARK, 1)[1])
+        rows = result["rows"]
+        memory = (
+            f"Peak resident memory: {result['peak_mib']:,.0f} MiB for the section's process"
+            + (
+                f", {result['children_peak_mib']:,.0f} MiB for the largest process it started"
+                if result["children_peak_mib"]
+                else ""
+            )
+            + "."
+        )
+        parts.append(
+            f"\n## {title}\n\n{(module.__doc__ or '').strip()}\n\n{_table(rows)}\n{memory}\n"
+        )
+        print(_table(rows) + memory, flush=True)
+    parts.append(f"\nTotal time: {time.perf_counter() - started:,.0f} s.\n")
     Path(args.out).write_text("".join(parts))
     print(f"wrote {args.out}")
     return 0

@@ -1,6 +1,9 @@
 """Widget latency: the time from a slider change to the new image (decode + PNG + state), in
 the kernel, for the trained digits VAE, without the browser round trip. 500 changes after 50
-warm-up changes; median and 95th percentile.
+warm-up changes; median and 95th percentile. GAN playground: the time of one Play tick, that
+is ``steps/frame`` training steps (10, the default) plus the redraw of every panel, for the
+1-D and the ring playground; 200 ticks after 20 warm-up ticks. The playground needs at least
+10 frames per second (<= 100 ms a tick).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from genlab import data
 from genlab.device import seed_everything
 from genlab.models import build_vae
 from genlab.train import fit
-from genlab.widgets import latent_explorer, manifold_grid, measure_latency
+from genlab.widgets import gan_playground, latent_explorer, manifold_grid, measure_latency
 
 
 def run(device: str = "cpu", repeats: int = 3, quick: bool = False) -> list[dict]:
@@ -54,4 +57,22 @@ def run(device: str = "cpu", repeats: int = 3, quick: bool = False) -> list[dict
             "target median ms": 30,
         }
     )
+    for dim, name in (
+        (1, "GAN playground 1-D, one Play tick"),
+        (2, "GAN playground ring, one Play tick"),
+    ):
+        box = gan_playground(dim, device=device)
+        ticks = range(1, 41 if quick else 221)
+        measure_latency(box.play, ticks[:20])  # warm-up
+        stats = measure_latency(box.play, ticks[20:])
+        rows.append(
+            {
+                "widget": f"{name} ({1 / stats['median']:.0f} frames/s)",
+                "device": device,
+                "median ms": stats["median"] * 1e3,
+                "p95 ms": stats["p95"] * 1e3,
+                "changes": int(stats["n"]),
+                "target median ms": 100,
+            }
+        )
     return rows
