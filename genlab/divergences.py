@@ -34,6 +34,7 @@ __all__ = [
     "FDivergence",
     "Interval",
     "QuadratureGrid",
+    "discrete_f_divergence",
     "f_divergence",
     "fgan_discriminator_loss",
     "fgan_generator_loss",
@@ -42,6 +43,7 @@ __all__ = [
     "js_divergence",
     "kl_divergence",
     "quadrature_grid",
+    "variational_bound",
 ]
 
 LOG2 = math.log(2.0)
@@ -706,6 +708,45 @@ def js_divergence(p: Distribution, q: Distribution) -> Tensor:
     :math:`M = (P+Q)/2`, by quadrature: symmetric, 0 iff P = Q, at most log 2 (slide:
     "Adversarial loss for the optimality")."""
     return f_divergence("jensen_shannon", p, q)
+
+
+def variational_bound(
+    name_or_entry: str | FDivergence, p: Tensor, q: Tensor, t: Tensor, **params: float
+) -> Tensor:
+    r"""The variational lower bound of :math:`D_f(P\|Q)` for distributions on :math:`K`
+    points and the values :math:`T_k` of a critic on them:
+
+    .. math::
+        D_f(P \| Q) \ge \mathbb{E}_P[T] - \mathbb{E}_Q[f^*(T)]
+            = \sum_k p_k T_k - \sum_k q_k f^*(T_k),
+
+    with equality at :math:`T_k = f'(p_k / q_k)`. ``p``, ``q``, ``t``: ``(..., K)``
+    (broadcast) ``-> (...)``; every ``t`` must lie in the closure of :math:`\mathrm{dom} f^*`
+    (ValueError otherwise). Source: Nowozin et al. 2016, eq. (4)-(5); slide "The GAN Zoo".
+    """
+    entry = _resolve(name_or_entry, params)
+    p, q, t = tensor_arg("p", p), tensor_arg("q", q), tensor_arg("t", t)
+    return (p * t).sum(-1) - (q * entry.conjugate(t)).sum(-1)
+
+
+def discrete_f_divergence(
+    name_or_entry: str | FDivergence, p: Tensor, q: Tensor, **params: float
+) -> Tensor:
+    r""":math:`D_f(P\|Q)` for distributions on :math:`K` points (an empirical distribution, a
+    histogram), ``p``, ``q``: ``(..., K)`` (broadcast) ``-> (...)``:
+
+    .. math::
+        D_f(P \| Q) = \sum_k q_k\, f\!\left(\frac{p_k}{q_k}\right)
+
+    A point with :math:`p_k = q_k = 0` adds nothing, one with :math:`q_k = 0 < p_k` adds
+    :math:`p_k \lim_{u\to\infty} f(u)/u` (``inf`` for KL) and one with :math:`p_k = 0 < q_k`
+    adds :math:`q_k f(0^+)`, as :meth:`FDivergence.integrand`. ValueError for negative entries.
+    The discrete form of :func:`f_divergence`; :func:`variational_bound` at
+    :math:`T_k = f'(p_k/q_k)` equals it. Source: Nowozin et al. 2016, eq. (2).
+    """
+    entry = _resolve(name_or_entry, params)
+    p, q = torch.broadcast_tensors(tensor_arg("p", p), tensor_arg("q", q))
+    return entry.integrand(p, q).sum(-1)
 
 
 # ----------------------------------------------------------------------------------------

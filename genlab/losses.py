@@ -37,6 +37,7 @@ __all__ = [
     "discriminator_loss",
     "elbo",
     "estimator_variance",
+    "feature_matching_loss",
     "fgan_discriminator_loss",
     "fgan_generator_loss",
     "gan_value",
@@ -46,6 +47,7 @@ __all__ = [
     "reparam_grad",
     "reparameterize",
     "score_function_grad",
+    "smoothed_discriminator_loss",
 ]
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -462,6 +464,61 @@ def gan_value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Ten
     _logits_arg("fake_logits", fake_logits)
     # log(1 - sigmoid(l)) = log sigmoid(-l)
     return F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean()
+
+
+def smoothed_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 0.9
+) -> torch.Tensor:
+    r""":math:`J_D` with one-sided label smoothing: the real samples' target is ``real_label``
+    :math:`= a` instead of 1, the fakes' target stays 0; any shapes ``-> ()``, each expectation
+    a mean over its batch.
+
+    .. math::
+        J_D^{a} = \mathbb E_x[-a \log D(x) - (1 - a) \log(1 - D(x))]
+            + \mathbb E_z[-\log(1 - D(G(z)))]
+            = \operatorname{mean}\big(a \operatorname{softplus}(-\ell_{real})
+              + (1 - a) \operatorname{softplus}(\ell_{real})\big)
+            + \operatorname{mean} \operatorname{softplus}(\ell_{fake})
+
+    The optimal discriminator becomes :math:`D^* = a\,p_{data} / (p_{data} + p_G)`. Smoothing
+    the fake targets too (to :math:`b > 0`) would add :math:`b\,p_G` to its numerator, so that
+    fakes where there is no data would no longer be pushed towards it. Source: Salimans et al.
+    2016, "Improved Techniques for Training GANs", Sec. 3.4. Equals :func:`discriminator_loss`
+    at ``real_label = 1``. Stable for any logit.
+    """
+    _logits_arg("real_logits", real_logits)
+    _logits_arg("fake_logits", fake_logits)
+    valid = isinstance(real_label, Real) and not isinstance(real_label, bool)
+    if not valid or not 0 <= real_label <= 1:
+        raise ValueError(f"real_label must be a number in [0, 1]; got {real_label!r}")
+    # binary cross-entropy with the soft target a: a softplus(-l) + (1 - a) softplus(l)
+    real = real_label * F.softplus(-real_logits) + (1 - real_label) * F.softplus(real_logits)
+    return real.mean() + F.softplus(fake_logits).mean()
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    r"""Feature matching: the squared distance between the batch means of the discriminator's
+    features of real and generated samples; ``(B, F)``, ``(B', F) -> ()``.
+
+    .. math::
+        \Big\| \mathbb E_x[f(x)] - \mathbb E_z[f(G(z))] \Big\|_2^2
+            = \sum_j \big(\operatorname{mean}_b f_j(x_b) - \operatorname{mean}_b f_j(G(z_b))\big)^2
+
+    The generator minimises it instead of fooling D outright. Source: Salimans et al. 2016,
+    "Improved Techniques for Training GANs", Sec. 3.1.
+    """
+    tensor_arg("real_features", real_features)
+    tensor_arg("fake_features", fake_features)
+    for name, t in (("real_features", real_features), ("fake_features", fake_features)):
+        if t.ndim != 2 or t.shape[0] == 0:
+            raise ValueError(f"{name} must have shape (batch, features); got {tuple(t.shape)}")
+    if real_features.shape[1] != fake_features.shape[1]:
+        raise ValueError(
+            "fake_features must have as many features as real_features "
+            f"({real_features.shape[1]}); got {fake_features.shape[1]}"
+        )
+    difference = real_features.mean(0) - fake_features.mean(0)  # (F,)
+    return difference.pow(2).sum()
 
 
 def fgan_discriminator_loss(name: str, real_v: torch.Tensor, fake_v: torch.Tensor):

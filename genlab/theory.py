@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import NamedTuple
 
 import torch
@@ -34,8 +35,10 @@ __all__ = [
     "LVMSample",
     "LinearGaussianLVM",
     "OptimalDiscriminator",
+    "discrete_gan_value",
     "gan_value",
     "gaussian_mixture",
+    "mixture_of",
     "optimal_discriminator",
 ]
 
@@ -96,6 +99,42 @@ def gaussian_mixture(
             raise ValueError(f"weights must be >= 0 with a positive sum; got {w.tolist()}")
         w = w / w.sum()
     return MixtureSameFamily(Categorical(probs=w), Normal(mu, sigma))
+
+
+def _normal_components(dist: Distribution, name: str) -> tuple[Tensor, Tensor, Tensor]:
+    """(weights, loc, scale) of a Normal or a mixture of Normals, detached, float64."""
+    loc, scale = _components(dist, name)
+    if isinstance(dist, Normal):
+        return torch.ones_like(loc), loc, scale
+    if isinstance(dist, MixtureSameFamily) and isinstance(dist.component_distribution, Normal):
+        probs = dist.mixture_distribution.probs.detach().to(torch.float64).reshape(-1)
+        return probs.to(loc.device), loc, scale
+    raise ValueError(
+        f"{name} must be a Normal or a MixtureSameFamily of Normals; got {type(dist).__name__}"
+    )
+
+
+def mixture_of(p: Distribution, q: Distribution, weight: float = 0.5) -> MixtureSameFamily:
+    r"""The mixture :math:`M = \pi P + (1 - \pi) Q` of two 1-D Gaussian mixtures (or Normals):
+
+    .. math::
+        m(x) = \pi\, p(x) + (1 - \pi)\, q(x), \qquad \pi = \texttt{weight} \in [0, 1]
+
+    At :math:`\pi = 1/2` it is the midpoint in the Jensen-Shannon divergence,
+    :math:`\mathrm{JSD}(P\|Q) = \frac12 \mathrm{KL}(P\|M) + \frac12 \mathrm{KL}(Q\|M)`
+    (slide "Adversarial loss for the optimality"). Returns a float64
+    ``MixtureSameFamily(Categorical, Normal)`` built from detached parameters (a fixed density).
+    ValueError for a weight outside [0, 1] or a distribution that is not Gaussian.
+    """
+    if isinstance(weight, bool) or not isinstance(weight, Real) or not 0 <= weight <= 1:
+        raise ValueError(f"weight must be a number in [0, 1]; got {weight!r}")
+    wp, loc_p, scale_p = _normal_components(p, "p")
+    wq, loc_q, scale_q = _normal_components(q, "q")
+    probs = torch.cat([weight * wp, (1 - weight) * wq.to(wp.device)])
+    loc = torch.cat([loc_p, loc_q.to(loc_p.device)])
+    scale = torch.cat([scale_p, scale_q.to(scale_p.device)])
+    # logits, not probs: Categorical clamps probabilities to eps, and a weight of 0 must stay 0
+    return MixtureSameFamily(Categorical(logits=torch.log(probs)), Normal(loc, scale))
 
 
 # ----------------------------------------------------------------------------------------
@@ -197,6 +236,27 @@ def gan_value(
     integrand = _xlog(lp.exp(), log_d) + _xlog(lq.exp(), log_1md)
     dtype = torch.promote_types(p_data.mean.dtype, p_g.mean.dtype)
     return (grid.weights * integrand).sum().to(dtype)
+
+
+def discrete_gan_value(p_data: Tensor, p_g: Tensor, logits: Tensor) -> Tensor:
+    r"""The GAN value function for distributions on :math:`K` points (or on a grid, with the
+    cell size folded into the probabilities), with D given by its logits :math:`\ell_k`:
+
+    .. math::
+        V(D, G) = \sum_k p_{data,k} \log D_k + p_{G,k} \log(1 - D_k)
+            = \sum_k p_{data,k} \log\sigma(\ell_k) + p_{G,k} \log\sigma(-\ell_k)
+
+    ``(..., K)`` each (broadcast) ``-> (...)``. Exact for any finite logit (log-sigmoid, no
+    rounding of :math:`D` to 0 or 1). At :math:`\ell = \log p_{data} - \log p_G` (the optimal
+    discriminator) it equals :math:`2\,\mathrm{JSD}(p_{data}\|p_G) - \log 4`. The discrete
+    form of :func:`gan_value`; slide "Adversarial loss for the optimality".
+    """
+    p_data, p_g = tensor_arg("p_data", p_data), tensor_arg("p_g", p_g)
+    logits = tensor_arg("logits", logits)
+    for name, value in (("p_data", p_data), ("p_g", p_g)):
+        if bool((value < 0).any()):
+            raise ValueError(f"{name} must hold probabilities (>= 0); got {value.min().item()}")
+    return (p_data * F.logsigmoid(logits) + p_g * F.logsigmoid(-logits)).sum(-1)
 
 
 # ----------------------------------------------------------------------------------------

@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 import torch
 from scipy import integrate, optimize, special
+from scipy.spatial import distance
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
 from genlab.divergences import (
     F_DIVERGENCES,
     FDivergence,
     _log_wright_omega,
+    discrete_f_divergence,
     f_divergence,
     fgan_discriminator_loss,
     fgan_generator_loss,
@@ -25,6 +27,7 @@ from genlab.divergences import (
     jensen_shannon_weighted,
     js_divergence,
     kl_divergence,
+    variational_bound,
 )
 
 F64 = torch.float64
@@ -424,6 +427,81 @@ def test_variational_lower_bound_is_tight_at_f_prime_of_the_ratio(name):
     assert bound(t_star) == pytest.approx(divergence, rel=1e-7, abs=1e-8)
     for lam in (0.2, 0.6):  # any other T in the domain gives less
         assert bound((1 - lam) * t_star + lam * t_mid) < divergence - 1e-6
+
+
+@pytest.mark.parametrize("name", ["kl", "reverse_kl", "pearson", "squared_hellinger", "gan"])
+def test_discrete_variational_bound_is_a_bound_tight_at_f_prime(name):
+    entry = ENTRIES[name]
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    q = np.array([0.35, 0.15, 0.25, 0.25])
+    divergence = float(np.sum(q * entry.f(t64(p / q)).numpy()))  # sum_k q_k f(p_k / q_k)
+    t_star = fprime(entry, p / q)
+    assert variational_bound(entry, t64(p), t64(q), t_star).item() == pytest.approx(
+        divergence, rel=1e-9, abs=1e-12
+    )
+    t_mid = fprime(entry, np.ones(1)).expand(4)
+    for lam in (0.3, 0.7):
+        t = (1 - lam) * t_star + lam * t_mid
+        naive = sum(p[k] * t[k].item() - q[k] * entry.conjugate(t[k]).item() for k in range(4))
+        value = variational_bound(name, t64(p), t64(q), t).item()
+        assert value == pytest.approx(naive, rel=1e-12) and value < divergence - 1e-6
+    with pytest.raises(ValueError, match="dom f"):
+        variational_bound("reverse_kl", t64(p), t64(q), t64([0.5, -1.0, -1.0, -1.0]))
+
+
+# ---------------------------------------------------------------------------------------
+# distributions on K points
+# ---------------------------------------------------------------------------------------
+
+
+def test_discrete_f_divergence_against_scipy_and_naive_sums():
+    gen = np.random.default_rng(0)
+    p, q = gen.dirichlet(np.ones(7), size=3), gen.dirichlet(np.ones(7), size=3)  # (3, 7)
+    kl = discrete_f_divergence("kl", t64(p), t64(q)).numpy()
+    np.testing.assert_allclose(kl, special.rel_entr(p, q).sum(-1), rtol=1e-12)
+    reverse = discrete_f_divergence("reverse_kl", t64(p), t64(q)).numpy()
+    np.testing.assert_allclose(reverse, special.rel_entr(q, p).sum(-1), rtol=1e-12)
+    js = discrete_f_divergence("jensen_shannon", t64(p), t64(q)).numpy()
+    np.testing.assert_allclose(js, distance.jensenshannon(p, q, axis=-1) ** 2, rtol=1e-10)
+    tv = discrete_f_divergence("total_variation", t64(p), t64(q)).numpy()
+    np.testing.assert_allclose(tv, 0.5 * np.abs(p - q).sum(-1), rtol=1e-12)
+    pearson = discrete_f_divergence("pearson", t64(p), t64(q)).numpy()
+    np.testing.assert_allclose(pearson, ((p - q) ** 2 / q).sum(-1), rtol=1e-12)
+    hellinger = discrete_f_divergence("squared_hellinger", t64(p), t64(q)).numpy()
+    np.testing.assert_allclose(hellinger, ((np.sqrt(p) - np.sqrt(q)) ** 2).sum(-1), rtol=1e-12)
+    pi = 0.3
+    weighted = discrete_f_divergence("jensen_shannon_weighted", t64(p), t64(q), pi=pi).numpy()
+    m = pi * p + (1 - pi) * q
+    expected = (pi * special.rel_entr(p, m) + (1 - pi) * special.rel_entr(q, m)).sum(-1)
+    np.testing.assert_allclose(weighted, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_discrete_f_divergence_is_the_tight_variational_bound(name):
+    entry = ENTRIES[name]
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    q = np.array([0.35, 0.15, 0.25, 0.25])
+    value = discrete_f_divergence(entry, t64(p), t64(q)).item()
+    assert value == pytest.approx(float(np.sum(q * entry.f(t64(p / q)).numpy())), rel=1e-12)
+    bound = variational_bound(entry, t64(p), t64(q), fprime(entry, p / q)).item()
+    assert bound == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+def test_discrete_f_divergence_where_probabilities_vanish():
+    # two samples with no point in common: the empirical JSD is log 2, whatever the sample size
+    for n in (1, 10, 1000):
+        p = torch.cat([torch.full((n,), 1.0 / n, dtype=F64), torch.zeros(n, dtype=F64)])
+        q = p.flip(0)
+        assert discrete_f_divergence("jensen_shannon", p, q).item() == pytest.approx(
+            math.log(2), rel=1e-12
+        )
+        assert discrete_f_divergence("total_variation", p, q).item() == pytest.approx(1.0)
+        assert discrete_f_divergence("kl", p, q).item() == math.inf
+    p, q = t64([0.5, 0.5, 0.0]), t64([0.5, 0.0, 0.5])
+    assert discrete_f_divergence("reverse_kl", p, q).item() == math.inf  # q > 0 = p somewhere
+    assert discrete_f_divergence("kl", p, p).item() == 0.0
+    with pytest.raises(ValueError, match=r"\bq\b"):
+        discrete_f_divergence("kl", p, t64([1.5, -0.5, 0.0]))
 
 
 # ---------------------------------------------------------------------------------------

@@ -109,6 +109,19 @@ def test_every_solution_is_a_valid_assignment(root):
         assert 'check_environment("0.1.0")' in source.read_text()
 
 
+def test_every_registered_question_is_asked_by_a_solution(root):
+    from genlab.grading import registered_questions
+
+    asked = [
+        probe.question
+        for source in _solutions(root)
+        for question in Assignment.load(source).graded
+        for probe in question.probes
+    ]
+    assert set(asked) == set(registered_questions())
+    assert len(set(asked)) >= 32
+
+
 def test_solutions_earn_full_marks_and_exercises_earn_zero(tmp_path, root):
     from genlab.grading.batch import grade
     from genlab.grading.grader import GradeConfig

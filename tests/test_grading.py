@@ -1,8 +1,9 @@
 """Exercise checks and the batch grader.
 
 The checker: every registered question accepts its reference and names each of its known
-mistakes; the estimators written for explicit noise agree with genlab's; the wire format
-rejects malformed answers.
+mistakes (by their values, or by their gradients when the values are right); the references
+written for the exercises agree with genlab's functions; the wire format rejects malformed
+answers.
 
 The grader: one batch of small hostile notebooks (written here against a two-question
 assignment) is graded once, and each test reads its own rows: a correct and a blank
@@ -25,12 +26,13 @@ import nbformat
 import pytest
 import torch
 
+from genlab.divergences import get_divergence
 from genlab.grading import CheckFailed, check, evaluate, get_question, registered_questions
 from genlab.grading.assignments import exercise_notebook
 from genlab.grading.batch import CSV_COLUMNS, grade
 from genlab.grading.grader import GradeConfig
 from genlab.grading.probe import Answer, probe
-from genlab.grading.protocol import ProtocolError, decode, encode
+from genlab.grading.protocol import F_GENERATORS, ProtocolError, decode, encode
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -141,6 +143,59 @@ def test_estimator_references_match_genlab_on_the_same_draws():
     mean, var, se = get_question("ex02_estimator_stats").reference(estimates)
     torch.testing.assert_close(se, (estimates.var(0) / 40).sqrt())
     assert math.isclose(float(var[0]), float(estimates[:, 0].var()))
+
+
+def test_a_mistake_with_the_right_values_is_named_by_its_gradients():
+    def no_straight_through(z_e, codebook):
+        flat = z_e.detach().movedim(1, -1)
+        indices = ((flat.unsqueeze(-2) - codebook) ** 2).sum(-1).argmin(-1)
+        return codebook[indices].movedim(-1, 1), indices  # the codes, but no gradient to z_e
+
+    message = evaluate("ex04_vq_quantize", no_straight_through).message
+    assert message.startswith("quantized has the values of the codes but passes no gradient")
+
+    def pull_twice(z, free, pull):  # right values; the pull's gradient doubled
+        z_bar = z.mean(0, keepdim=True).detach()
+        penalty = 0.5 * pull * ((z - z_bar) ** 2 * ~free).sum(-1)
+        return torch.where(free, z, z_bar), penalty + (penalty - penalty.detach())
+
+    message = evaluate("ex04_clamp", pull_twice).message  # no known mistake: the generic advice
+    assert message.startswith("the values are right, but the gradient with respect to `z`")
+
+
+def test_references_written_for_the_exercises_agree_with_genlab():
+    from genlab.gan import saturation_curves
+    from genlab.grading.questions import lecture07, lecture08
+    from genlab.grading.questions.lecture04 import _quantizer
+    from genlab.models.vqvae import VQVAE, VQVAEConfig
+
+    # the per-sample derivatives of the generator costs are genlab's saturation curves
+    curves = saturation_curves(n=11)
+    minimax, non_saturating = get_question("ex05_saturation").reference(curves.logit)
+    torch.testing.assert_close(minimax, curves.minimax_grad)
+    torch.testing.assert_close(non_saturating, curves.non_saturating_grad)
+    # the VQ references are a real model's quantizer with the question's codebook in place
+    model = VQVAE(VQVAEConfig(code_dim=3, codebook_size=6, beta=0.4)).double()
+    z_e = torch.randn(2, 3, 2, 2, dtype=torch.float64)
+    expected = model.quantize(z_e)
+    codebook = model.codebook.detach().clone()
+    quantized, indices = get_question("ex04_vq_quantize").reference(z_e, codebook)
+    assert torch.equal(indices, expected.indices) and torch.equal(quantized, expected.quantized)
+    losses = get_question("ex04_vq_losses").reference(z_e, codebook, 0.4)
+    torch.testing.assert_close(losses, (expected.codebook_loss, expected.commit_loss))
+    assert _quantizer(codebook.requires_grad_()).codebook is codebook  # gradients reach it
+    # the generators f that travel by name are the rows' own f
+    u = torch.linspace(0.05, 5.0, 50, dtype=torch.float64)
+    for name, row in lecture07.ROWS.items():
+        torch.testing.assert_close(F_GENERATORS[name](u), get_divergence(row).f(u))
+        assert decode(json.loads(json.dumps(encode(F_GENERATORS[name])))) is F_GENERATORS[name]
+    # R1 of the exercise's discriminator, from its gradient written out by hand
+    x, W = torch.randn(5, 2, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    b, w = torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
+    grad_x = ((1 - torch.tanh(x @ W + b) ** 2) * w) @ W.T  # d/dx tanh(x W + b) w
+    r1 = get_question("ex08_r1_penalty").reference(x, W, b, w)
+    torch.testing.assert_close(r1, 0.5 * (grad_x**2).sum(-1))
+    assert lecture08.discriminator(x, W, b, w).shape == (5,)
 
 
 def test_wire_format_round_trips_and_rejects_malformed_answers():

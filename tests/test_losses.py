@@ -20,11 +20,13 @@ from genlab.losses import (
     bernoulli_nll,
     discriminator_loss,
     elbo,
+    feature_matching_loss,
     gan_value,
     gaussian_kl,
     gaussian_nll,
     generator_loss,
     reparameterize,
+    smoothed_discriminator_loss,
 )
 
 F64 = torch.float64
@@ -311,6 +313,58 @@ def test_gan_losses_gradcheck():
     assert torch.autograd.gradcheck(gan_value, (real, fake))
     for kind in ("minimax", "non_saturating"):
         assert torch.autograd.gradcheck(lambda f, k=kind: generator_loss(f, k), (fake,))
+
+
+def test_one_sided_label_smoothing_matches_soft_target_cross_entropy():
+    real, fake = 3 * randn(16, seed=1), 3 * randn(24, seed=2)
+    for a in (0.9, 0.75):
+        D_real, D_fake = torch.sigmoid(real), torch.sigmoid(fake)  # naive float64 is accurate
+        expected = (
+            -(a * torch.log(D_real) + (1 - a) * torch.log(1 - D_real)).mean()
+            - torch.log(1 - D_fake).mean()
+        )
+        torch.testing.assert_close(smoothed_discriminator_loss(real, fake, a), expected)
+        # torch's BCE with soft targets is the same cost
+        bce = F.binary_cross_entropy_with_logits
+        torch_bce = bce(real, torch.full_like(real, a)) + bce(fake, torch.zeros_like(fake))
+        torch.testing.assert_close(smoothed_discriminator_loss(real, fake, a), torch_bce)
+    torch.testing.assert_close(
+        smoothed_discriminator_loss(real, fake, 1.0), discriminator_loss(real, fake)
+    )
+    extreme = torch.tensor([100.0, -100.0], dtype=F64)
+    assert torch.isfinite(smoothed_discriminator_loss(extreme, extreme))
+    with pytest.raises(ValueError, match="real_label"):
+        smoothed_discriminator_loss(real, fake, 1.5)
+
+
+def test_one_sided_smoothing_moves_the_optimal_discriminator_to_a_times_d_star():
+    # pointwise, p J_real(l) + q softplus(l) is least at sigmoid(l) = a p / (p + q)
+    from scipy.optimize import minimize_scalar
+
+    no_fakes = torch.tensor([-1e9], dtype=F64)  # softplus(-1e9) = 0: only the real term
+    for p, q, a in ((0.3, 0.5, 0.9), (0.8, 0.1, 0.7)):
+
+        def cost(l, p=p, q=q, a=a):
+            logit = torch.tensor([l], dtype=F64)
+            real = smoothed_discriminator_loss(logit, no_fakes, a)
+            return (p * real + q * F.softplus(logit)).item()
+
+        best = minimize_scalar(cost, bounds=(-20, 20), method="bounded", options={"xatol": 1e-10})
+        assert 1 / (1 + math.exp(-best.x)) == pytest.approx(a * p / (p + q), abs=1e-7)
+
+
+def test_feature_matching_is_the_squared_distance_of_the_batch_means():
+    real, fake = randn(7, 5, seed=1), randn(11, 5, seed=2) + 0.5
+    means_real = [sum(real[b, j].item() for b in range(7)) / 7 for j in range(5)]
+    means_fake = [sum(fake[b, j].item() for b in range(11)) / 11 for j in range(5)]
+    expected = sum((r - f) ** 2 for r, f in zip(means_real, means_fake, strict=True))
+    assert feature_matching_loss(real, fake).item() == pytest.approx(expected, rel=1e-12)
+    shuffled = real[torch.randperm(7)]
+    assert feature_matching_loss(real, shuffled).item() == pytest.approx(0, abs=1e-24)
+    fake = fake.requires_grad_()
+    assert torch.autograd.gradcheck(lambda f: feature_matching_loss(real, f), (fake,))
+    with pytest.raises(ValueError, match="fake_features"):
+        feature_matching_loss(real, randn(3, 4))
 
 
 # ------------------------------------------------------------------ NaN, dtype, device, errors

@@ -16,8 +16,10 @@ from torch.distributions import Independent, MixtureSameFamily, MultivariateNorm
 from genlab.theory import (
     LinearGaussianLVM,
     OptimalDiscriminator,
+    discrete_gan_value,
     gan_value,
     gaussian_mixture,
+    mixture_of,
     optimal_discriminator,
 )
 
@@ -166,6 +168,43 @@ def test_optimal_discriminator_values():
     # both densities underflow: D* = sigmoid(log p - log q) stays exact, 1/2 where both are 0
     far = D(t64([40.0, 1e6, 1e200])).tolist()
     assert 0 < far[0] < 1e-100 and far[1] == 0.0 and far[2] == 0.5
+
+
+def test_discrete_gan_value_against_a_naive_sum_and_the_jsd_identity():
+    gen = torch.Generator().manual_seed(0)
+    p = torch.rand(3, 6, generator=gen, dtype=F64)
+    q = torch.rand(3, 6, generator=gen, dtype=F64)
+    p, q = p / p.sum(-1, keepdim=True), q / q.sum(-1, keepdim=True)
+    logits = 2 * torch.randn(3, 6, generator=gen, dtype=F64)
+    naive = [
+        sum(
+            p[i, k].item() * math.log(1 / (1 + math.exp(-logits[i, k].item())))
+            + q[i, k].item() * math.log(1 - 1 / (1 + math.exp(-logits[i, k].item())))
+            for k in range(6)
+        )
+        for i in range(3)
+    ]
+    np.testing.assert_allclose(discrete_gan_value(p, q, logits).numpy(), naive, rtol=1e-12)
+    # at D* = p / (p + q): 2 JSD - log 4, with the JSD from scipy
+    from scipy.spatial.distance import jensenshannon
+
+    jsd = np.array([jensenshannon(p[i].numpy(), q[i].numpy()) ** 2 for i in range(3)])
+    at_optimum = discrete_gan_value(p, q, torch.log(p) - torch.log(q)).numpy()
+    np.testing.assert_allclose(at_optimum, 2 * jsd - math.log(4), rtol=1e-12)
+    # empirical distributions: the sample average of losses.gan_value
+    from genlab.losses import gan_value as sample_value
+
+    real, fake = logits[0], logits[1]
+    uniform = torch.full((6,), 1 / 6, dtype=F64)
+    both = discrete_gan_value(
+        torch.cat([uniform, torch.zeros(6, dtype=F64)]),
+        torch.cat([torch.zeros(6, dtype=F64), uniform]),
+        torch.cat([real, fake]),
+    )
+    torch.testing.assert_close(both, sample_value(real, fake))
+    assert torch.isfinite(discrete_gan_value(p[0], q[0], torch.full((6,), 800.0, dtype=F64)))
+    with pytest.raises(ValueError, match="p_g"):
+        discrete_gan_value(p, -q, logits)
 
 
 def test_gan_value_rejects_and_reports():
@@ -385,6 +424,47 @@ def test_float32_model():
     assert x.dtype == torch.float32 and model.log_marginal(x).dtype == torch.float32
     q = model.posterior(x)
     torch.testing.assert_close(model.elbo(x, q), model.log_marginal(x), atol=1e-4, rtol=0)
+
+
+# ---------------------------------------------------------------------------------------
+# the mixture pi P + (1 - pi) Q
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weight", [0.5, 0.2, 0.0, 1.0])
+def test_mixture_of_has_the_mixed_density(weight):
+    pa, qa = MIXTURES[2]
+    p, q = gaussian_mixture(*pa, dtype=F64), gaussian_mixture(*qa, dtype=F64)
+    m = mixture_of(p, q, weight)
+    x = np.linspace(-8.0, 9.0, 171)
+    expected = weight * np_pdf(*pa)(x) + (1 - weight) * np_pdf(*qa)(x)
+    np.testing.assert_allclose(m.log_prob(t64(x)).exp().numpy(), expected, rtol=1e-12, atol=1e-300)
+    a_normal = Normal(t64(0.5), t64(1.2))
+    np.testing.assert_allclose(
+        mixture_of(a_normal, p, weight).log_prob(t64(x)).exp().numpy(),
+        weight * np_pdf([0.5], [1.2])(x) + (1 - weight) * np_pdf(*pa)(x),
+        rtol=1e-12,
+        atol=1e-300,
+    )
+
+
+@pytest.mark.parametrize("pa, qa", MIXTURES[:3])
+def test_jsd_is_the_mean_kl_to_the_midpoint_mixture(pa, qa):
+    from genlab.divergences import kl_divergence
+
+    p, q = gaussian_mixture(*pa, dtype=F64), gaussian_mixture(*qa, dtype=F64)
+    m = mixture_of(p, q)
+    value = 0.5 * (kl_divergence(p, m) + kl_divergence(q, m)).item()
+    assert value == pytest.approx(quad_jsd(pa, qa), abs=1e-9)
+
+
+def test_mixture_of_rejects_bad_arguments():
+    p = Normal(t64(0.0), t64(1.0))
+    for weight in (-0.1, 1.5, math.nan, "0.5", True):
+        with pytest.raises(ValueError, match="weight"):
+            mixture_of(p, p, weight)
+    with pytest.raises(ValueError, match=r"\bq\b"):
+        mixture_of(p, torch.distributions.Laplace(t64(0.0), t64(1.0)))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

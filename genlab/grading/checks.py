@@ -5,7 +5,10 @@ known mistakes (wrong variants with what to tell the student). :func:`judge` com
 student's function returned (an :class:`~genlab.grading.probe.Answer`) with the reference on
 the same inputs, and either passes it or names what is wrong: the error it raised, the type,
 dtype or shape of the result, a known mistake (sum vs mean, logits vs probabilities, variance vs
-log-variance, ...), a flipped sign or a factor of 2, NaN, randomness, or a missing gradient.
+log-variance, ...), a flipped sign or a factor of 2, NaN, randomness, or a missing gradient. A
+known mistake may also be one with the right values and the wrong gradients (a stop-gradient in
+the wrong place, a straight-through estimator left out): it is named when the answer's
+gradients match it.
 
 In a notebook, ``check("ex03_gaussian_kl", gaussian_kl)`` prints one line and raises
 :class:`CheckFailed` (an AssertionError) when the answer is wrong. The grader runs the same
@@ -50,7 +53,11 @@ class CheckFailed(AssertionError):
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong answer: a function with the reference's signature, and the advice."""
+    """A known wrong answer: a function with the reference's signature, and the advice.
+
+    It is recognised by its values; or, if its values are the reference's, by its gradients
+    with respect to the question's ``grad_args`` (no gradient counts as a zero gradient).
+    """
 
     fn: Callable[..., object]
     message: str
@@ -337,6 +344,40 @@ def _gradient_problem(question: Question, reference: Answer, answer: Answer, rto
     return None
 
 
+def _grads_close(a: Answer, b: Answer, names, rtol, atol) -> bool:
+    """Whether two answers send the same gradients to ``names`` (None counts as zero)."""
+    for name in names:
+        x = a.grads.get(name) if a.grads else None
+        y = b.grads.get(name) if b.grads else None
+        if x is None and y is None:
+            continue
+        if x is None or y is None:
+            present = x if y is None else y
+            if not isinstance(present, torch.Tensor) or bool((present != 0).any()):
+                return False
+            continue
+        if not _close(x, y, rtol, atol):
+            return False
+    return True
+
+
+def _gradient_mistake(question: Question, inputs, reference: Answer, answer: Answer, rtol, atol):
+    """The first known mistake with the reference's values whose gradients the answer has."""
+    if answer.grad_error:
+        return None
+    for mistake in question.mistakes:
+        wrong = probe(mistake.fn, inputs, question.grad_args)
+        if (
+            wrong.error is None
+            and wrong.grad_error is None
+            and _close(wrong.value, reference.value, rtol, atol)
+            and not _grads_close(wrong, reference, question.grad_args, rtol, atol)
+            and _grads_close(wrong, answer, question.grad_args, rtol, atol)
+        ):
+            return mistake.message
+    return None
+
+
 def _error_problem(name: str, error: tuple[str, str], inputs: Mapping[str, object]) -> str:
     kind, text = error
     if kind == "NotImplementedError":
@@ -380,7 +421,10 @@ def judge(
         )
         return f"returns different results for the same inputs: it must be deterministic{noise}"
     if _close(reference.value, answer.value, rtol, atol):
-        return _gradient_problem(question, reference, answer, rtol, atol)
+        problem = _gradient_problem(question, reference, answer, rtol, atol)
+        if problem and question.mistakes:
+            return _gradient_mistake(question, inputs, reference, answer, rtol, atol) or problem
+        return problem
     for mistake in question.mistakes:
         wrong = probe(mistake.fn, inputs)
         if wrong.error is None and not _close(wrong.value, reference.value, rtol, atol):

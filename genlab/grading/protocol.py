@@ -19,6 +19,8 @@ import torch
 
 __all__ = [
     "ANSWER_MIME",
+    "F_GENERATORS",
+    "NAMED_FUNCTIONS",
     "TEST_FUNCTIONS",
     "NamedFunction",
     "Opaque",
@@ -52,7 +54,7 @@ class ProtocolError(ValueError):
 
 
 class NamedFunction:
-    """A test function ``f(z)`` that travels by name (``square``, ``sin``, ...)."""
+    """A test function ``f(z)`` that travels by name (``z**2``, ``sin(z)``, ...)."""
 
     def __init__(self, name: str, fn: Callable[[torch.Tensor], torch.Tensor]):
         self.name, self.fn = name, fn
@@ -73,6 +75,23 @@ TEST_FUNCTIONS = {
         NamedFunction("exp(-z**2)", lambda z: torch.exp(-(z**2))),
     )
 }
+
+# Generators f of f-divergences (lecture 07), defined for z > 0; the rows of
+# genlab.divergences.F_DIVERGENCES they belong to are listed in grading/questions/lecture07.py.
+F_GENERATORS = {
+    f.name: f
+    for f in (
+        NamedFunction("z*log(z)", lambda z: z * torch.log(z)),
+        NamedFunction("-log(z)", lambda z: -torch.log(z)),
+        NamedFunction("(z - 1)**2", lambda z: (z - 1) ** 2),
+        NamedFunction("(sqrt(z) - 1)**2", lambda z: (torch.sqrt(z) - 1) ** 2),
+        NamedFunction("abs(z - 1) / 2", lambda z: 0.5 * (z - 1).abs()),
+        NamedFunction(
+            "z*log(z) - (z + 1)*log(z + 1)", lambda z: z * torch.log(z) - (z + 1) * torch.log1p(z)
+        ),
+    )
+}
+NAMED_FUNCTIONS = {**TEST_FUNCTIONS, **F_GENERATORS}  # every function that may travel
 
 
 @dataclass(frozen=True)
@@ -163,8 +182,8 @@ def decode(obj, depth: int = 0):
         array = np.frombuffer(raw, dtype=wire).reshape(shape).copy()
         return torch.from_numpy(array).to(torch_dtype)
     if kind == "function":
-        _require(obj.get("name") in TEST_FUNCTIONS, "unknown test function")
-        return TEST_FUNCTIONS[obj["name"]]
+        _require(obj.get("name") in NAMED_FUNCTIONS, "unknown test function")
+        return NAMED_FUNCTIONS[obj["name"]]
     if kind == "none":
         return None
     if kind == "number":

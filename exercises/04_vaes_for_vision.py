@@ -1,0 +1,247 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Exercises 04: VAEs for vision
+#
+# Lecture 04 trained a VQ-VAE, whose codes are the nearest of $K$ learned codebook vectors, and
+# a DC-IGN, whose latent units are tied to generative factors by clamping them to their batch
+# mean. Here you write the pieces that make those two models work: the quantizer with its
+# straight-through gradient, the codebook and commitment losses with their stop-gradients, the
+# perplexity that measures how many codes are in use, and DC-IGN's clamping.
+#
+# **Goals.** After these exercises you can
+# - quantize encoder outputs to their nearest codes and let the gradient pass straight through;
+# - put the stop-gradients of the VQ-VAE loss in the right places, and say what each term trains;
+# - measure codebook use by the perplexity of the code frequencies;
+# - clamp latent units to their batch mean in the forward pass and pull them in the backward pass.
+#
+# **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
+# check cell below it: ✔, or ✘ with what is wrong. Several questions are about *gradients*:
+# the check computes them too, and tells you when the values are right but a gradient is
+# missing or goes where it should not. Shapes follow `genlab.models.vqvae`: the encoder output
+# `z_e` is `(B, D, h, w)` (a grid of $h \times w$ vectors of size $D$, channels first) and the
+# codebook is `(K, D)`. The written questions at the end are graded by hand.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Setup
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import torch
+
+import genlab
+from genlab.grading import check
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}")
+torch.manual_seed(0)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_quantize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. Nearest-code quantization with the straight-through estimator (2 points)
+#
+# Each vector $z_e$ of the grid is replaced by its nearest code,
+#
+# $$k = \arg\min_j \|z_e - e_j\|_2, \qquad z_q = e_k.$$
+#
+# The arg min has no gradient, so the decoder's gradient would never reach the encoder. The
+# *straight-through* estimator copies it: $z_q = z_e + \mathrm{sg}[e_k - z_e]$ has the value
+# $e_k$ and the gradient of $z_e$ (in torch, `sg[...]` is `.detach()`).
+#
+# Write `vq_quantize(z_e, codebook)` for `z_e` of shape `(B, D, h, w)` and `codebook` `(K, D)`,
+# returning `(quantized, indices)`: `quantized` `(B, D, h, w)`, the codes in `z_e`'s layout with
+# the straight-through gradient, and `indices` `(B, h, w)` (int64), the nearest code of each
+# vector. Hint: move the code dimension last (`z_e.movedim(1, -1)`), compare with every code by
+# broadcasting, and move it back at the end.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_vq_quantize_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def vq_quantize(z_e, codebook):
+    """Nearest codes of z_e (B, D, h, w) with a straight-through gradient; indices (B, h, w)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_quantize", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex04_vq_quantize", vq_quantize)
+
+# %% [markdown]
+# The quantized values are codebook rows, and whatever gradient arrives at `quantized` reaches
+# `z_e` unchanged:
+
+# %%
+codebook = torch.randn(5, 3)
+z_e = torch.randn(2, 3, 2, 2, requires_grad=True)
+quantized, indices = vq_quantize(z_e, codebook)
+print("indices:\n", indices)
+upstream = torch.randn_like(quantized)  # as if from the decoder
+(grad,) = torch.autograd.grad((quantized * upstream).sum(), z_e)
+print("gradient at z_e equals the upstream gradient:", torch.equal(grad, upstream))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_losses_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. The codebook and commitment losses (2 points)
+#
+# The reconstruction loss trains the encoder (through the straight-through copy) and the
+# decoder, but not the codebook. Two more terms do (van den Oord et al. 2017, Eq. 3):
+#
+# $$\mathcal L_{\text{codebook}} = \|\mathrm{sg}[z_e] - e\|_2^2, \qquad
+# \mathcal L_{\text{commit}} = \beta\, \|z_e - \mathrm{sg}[e]\|_2^2,$$
+#
+# where $e$ are the chosen codes. The first moves the codes towards the encoder outputs and
+# leaves the encoder alone; the second keeps the encoder close to its codes and leaves the codes
+# alone. As in `genlab`, each squared norm is summed over a sample's code dimension and grid,
+# then averaged over the batch.
+#
+# Write `vq_losses(z_e, codebook, beta)`, returning the two 0-d tensors
+# `(codebook_loss, commit_loss)`. Use your `vq_quantize` for the indices.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_vq_losses_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def vq_losses(z_e, codebook, beta):
+    """(||sg[z_e] - e||^2, beta ||z_e - sg[e]||^2): sums per sample, means over the batch."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_losses", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex04_vq_losses", vq_losses)
+
+# %% [markdown]
+# The codebook term alone is k-means: each step moves every code towards the mean of the
+# vectors assigned to it. Three clusters of "encoder outputs", and three codes started at three
+# of them, as genlab's data initialisation does (a code started far from every cluster might
+# win no vector and stay dead):
+
+# %%
+centres = torch.tensor([[2.0, 0.0], [-1.0, 1.5], [-1.0, -1.5]])
+vectors = centres.repeat_interleave(30, 0) + 0.3 * torch.randn(90, 2)  # (N, D)
+points = vectors.T.reshape(1, 2, 90, 1)  # as an encoder output (B, D, h, w)
+codes = vectors[[0, 1, 2]].clone().requires_grad_(True)  # all three start in the first cluster
+for _ in range(100):
+    (grad,) = torch.autograd.grad(vq_losses(points, codes, 0.25)[0], codes)
+    with torch.no_grad():
+        codes -= 0.01 * grad  # a gradient step on the codebook term
+print("codes after training:\n", codes.detach().numpy().round(2))
+print("cluster centres:\n", centres.numpy())
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_perplexity_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. How many codes are in use: the perplexity (2 points)
+#
+# With $n_k$ the number of times code $k$ is chosen among all $N$ indices of a batch and
+# $p_k = n_k / N$, the perplexity
+#
+# $$\exp\Big(-\sum_k p_k \log p_k\Big)$$
+#
+# is the number of equally used codes that would have the same entropy: 1 if one code is
+# always chosen, $K$ if all are used equally. Write `perplexity(indices, num_codes)` for
+# `indices` of any shape (int64) and the codebook size `num_codes`, returning a 0-d float32
+# tensor. Unused codes have $p_k = 0$ and contribute $0 \log 0 = 0$.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_perplexity_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def perplexity(indices, num_codes):
+    """exp(entropy of the code frequencies) over all indices: a 0-d float32 tensor."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_perplexity", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex04_perplexity", perplexity)
+
+# %% [markdown]
+# All 8 codes used equally, one code only, and two codes of 8 used as often as each other:
+
+# %%
+for name, idx in (
+    ("uniform over 8", torch.arange(8).repeat(4)),
+    ("one code", torch.zeros(32, dtype=torch.long)),
+    ("two codes", torch.tensor([1, 6]).repeat(16)),
+):
+    print(f"{name:>15}: perplexity {perplexity(idx, 8).item():.2f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_clamp_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 4. DC-IGN: clamping units to their batch mean (2 points)
+#
+# In a DC-IGN mini-batch only one factor varies. `free` `(Z,)` (bool) marks the units allowed to
+# explain it; every other unit $j$ is clamped:
+#
+# - **forward**: each sample's $z_{bj}$ is replaced by the batch mean $\bar z_j =
+#   \frac1B\sum_b z_{bj}$, treated as a constant ($\mathrm{sg}[\bar z_j]$), so no
+#   reconstruction gradient reaches the clamped units;
+# - **backward**: instead they are pulled towards $\bar z_j$ by the penalty
+#   $$P_b = \frac\lambda2 \sum_{j\ \text{clamped}} (z_{bj} - \bar z_j)^2,$$
+#   whose gradient is $\lambda (z_{bj} - \bar z_j)$.
+#
+# Write `clamp_to_batch_mean(z, free, pull)` for `z` of shape `(B, Z)` and `pull` $=\lambda$ (a
+# float), returning `(z_tilde, penalty)`: `z_tilde` `(B, Z)` (free units unchanged, clamped
+# units replaced by the detached batch mean) and `penalty` `(B,)`, one value per sample.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_clamp_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def clamp_to_batch_mean(z, free, pull):
+    """(z with clamped units at their detached batch mean, per-sample pull penalty (B,))."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_clamp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex04_clamp", clamp_to_batch_mean)
+
+# %% [markdown]
+# The two halves, on the batch of lecture 04: a reconstruction gradient reaches only the free
+# unit 0, and the pull gradient $\lambda (z - \bar z)$, here divided by $B = 3$ because the
+# penalty is averaged over the batch, only the clamped units 1 and 2.
+
+# %%
+z = torch.tensor([[1.0, 4.0, -1.0], [3.0, 0.0, 1.0], [2.0, 2.0, 3.0]], requires_grad=True)
+z_tilde, penalty = clamp_to_batch_mean(z, torch.tensor([True, False, False]), pull=1.0)
+(g_recon,) = torch.autograd.grad(z_tilde.sum(), z, retain_graph=True)
+(g_pull,) = torch.autograd.grad(penalty.mean(), z)
+print("forward:\n", z_tilde.detach().numpy())
+print("reconstruction gradient:\n", g_recon.numpy())
+print("pull gradient:\n", g_pull.numpy().round(3) + 0.0)  # + 0.0: no "-0."
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Check your understanding (graded by hand, 1 point each)
+#
+# These are the questions at the end of lecture 04. Answer each in the cell below it, in a few
+# sentences.
+#
+# **1.** Why does the pixel cross-fade in section 1 of lecture 04 look worse than the latent
+# interpolation, although both are straight lines?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex04_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** In DC-IGN, what would happen to the assigned unit if the clamped units *also* received
+# the reconstruction gradient?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex04_understanding_2", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** The conditional VAE receives the class. What is left for $z$ to encode? How would you
+# check it?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex04_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** Which of the three explanations of blur does VQ-VAE address, and which does it not?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex04_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## References
+# - van den Oord, Vinyals & Kavukcuoglu (2017), *Neural Discrete Representation Learning*, NeurIPS, Sec. 3.
+# - Razavi, van den Oord & Vinyals (2019), *Generating Diverse High-Fidelity Images with VQ-VAE-2*, NeurIPS.
+# - Kulkarni, Whitney, Kohli & Tenenbaum (2015), *Deep Convolutional Inverse Graphics Network*, NeurIPS, Sec. 3.1.
+# - Bengio, Léonard & Courville (2013), *Estimating or Propagating Gradients Through Stochastic Neurons* (straight-through).

@@ -1,0 +1,255 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Exercises 07: f-divergences
+#
+# The GAN's Jensen-Shannon divergence is one member of a family: for a convex $f$ with
+# $f(1) = 0$,
+#
+# $$D_f(P\,\|\,Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx \;\ge\;
+# \sup_T\; \mathbb E_{x\sim P}[T(x)] - \mathbb E_{x\sim Q}[f^*(T(x))],
+# \qquad f^*(t) = \sup_{u > 0}\,\{t u - f(u)\},$$
+#
+# and the f-GAN (Nowozin et al. 2016) trains a critic $T$ to attain the bound and a generator
+# to lower it. The slide "The GAN Zoo" prints the table of $f$ and $f^*$; some of its cells are
+# wrong. Here you compute a conjugate where the printed one fails, the divergence of
+# distributions on $K$ points, the f-GAN losses of one row, and the lower bound.
+#
+# **Goals.** After these exercises you can
+# - derive a convex conjugate over the domain of $f$, and say where the printed table is wrong;
+# - compute $D_f(P\|Q)$ for any generator $f$, with the arguments the right way round;
+# - write the f-GAN losses with the row's output activation;
+# - evaluate the variational bound and see it become tight at $T = f'(p/q)$.
+#
+# **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
+# check cell below it: ✔, or ✘ with what is wrong. Distributions on $K$ points are tensors
+# `(..., K)` of positive probabilities summing to 1 over the last dimension. The written
+# questions at the end are graded by hand.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Setup
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import torch
+
+import genlab
+from genlab.grading import check
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}")
+torch.set_default_dtype(torch.float64)
+torch.manual_seed(0)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_pearson_conjugate_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. The conjugate of Pearson $\chi^2$, over $u > 0$ (2 points)
+#
+# The Pearson $\chi^2$ row has $f(u) = (u - 1)^2$ and the table prints
+# $f^*(t) = \frac14 t^2 + t$. That is the supremum of $t u - (u-1)^2$ over *all real* $u$,
+# reached at $u = 1 + t/2$. But $f$ is defined for $u > 0$ only (a ratio of densities), and
+# for $t < -2$ that maximiser is negative.
+#
+# Work out $f^*(t) = \sup_{u > 0}\{t u - (u - 1)^2\}$ for every real $t$, and write
+# `pearson_conjugate(t)`, elementwise on a tensor of any shape. Keep it differentiable in `t`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_pearson_conjugate_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def pearson_conjugate(t):
+    """f*(t) = sup_{u > 0} (t u - (u - 1)^2), elementwise."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_pearson_conjugate", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex07_pearson_conjugate", pearson_conjugate)
+
+# %% [markdown]
+# The supremum by brute force on a fine grid of $u > 0$ agrees with your function, not with the
+# printed formula, below $t = -2$ (there it is approached as $u \to 0$, so the grid's smallest
+# $u$ comes close to $-1$ from below):
+
+# %%
+u = torch.linspace(0.0, 10.0, 200_001)[1:]  # u > 0, in steps of 5e-5
+for t in (-5.0, -3.0, -2.0, 0.0, 1.5):
+    brute = (t * u - (u - 1) ** 2).max().item()
+    printed = 0.25 * t**2 + t
+    print(
+        f"t = {t:+.1f}: sup over u > 0 {brute:+.4f}, yours {pearson_conjugate(torch.tensor(t)).item():+.4f}, "
+        f"printed {printed:+.4f}"
+    )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_f_divergence_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. The f-divergence of two distributions on $K$ points (2 points)
+#
+# $$D_f(P\,\|\,Q) = \sum_{k=1}^K q_k\, f\!\left(\frac{p_k}{q_k}\right).$$
+#
+# Write `f_divergence(f, p, q)`: `f` is a function applied elementwise to a tensor (the
+# generator, for example `lambda u: u * torch.log(u)` for KL), `p` and `q` are `(..., K)`, and
+# the result is `(...)`. The checks try the generators of several rows of the table.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_f_divergence_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def f_divergence(f, p, q):
+    """D_f(P || Q) = sum_k q_k f(p_k / q_k): (..., K) -> (...)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_f_divergence", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex07_f_divergence", f_divergence)
+
+# %% [markdown]
+# Rows of the table on one pair. KL and reverse KL are each other with $P$ and $Q$ swapped;
+# Pearson's integrand is $(p - q)^2 / q$ (the slide prints $(q - p)^2/p$, which is Neyman's);
+# the GAN row gives $2\,\mathrm{JSD} - \log 4$, which is $-\log 4$, not 0, at $P = Q$.
+
+# %%
+p = torch.tensor([0.1, 0.2, 0.3, 0.4])
+q = torch.tensor([0.25, 0.25, 0.25, 0.25])
+rows = {
+    "KL": lambda u: u * torch.log(u),
+    "reverse KL": lambda u: -torch.log(u),
+    "Pearson": lambda u: (u - 1) ** 2,
+    "Neyman": lambda u: (1 - u) ** 2 / u,
+    "GAN": lambda u: u * torch.log(u) - (u + 1) * torch.log(u + 1),
+}
+for name, f in rows.items():
+    print(
+        f"{name:>10}: D_f(P||Q) = {f_divergence(f, p, q).item():+.4f}, "
+        f"D_f(Q||P) = {f_divergence(f, q, p).item():+.4f}, D_f(P||P) = {f_divergence(f, p, p).item():+.4f}"
+    )
+print(
+    f"Pearson as sum (p - q)^2 / q: {((p - q) ** 2 / q).sum().item():.4f}; "
+    f"as printed, sum (q - p)^2 / p: {((q - p) ** 2 / p).sum().item():.4f}"
+)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_fgan_losses_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. The f-GAN losses of the reverse-KL row (2 points)
+#
+# The critic network outputs an unconstrained $V(x) \in \mathbb R$; the output activation $g_f$
+# maps it into the domain of $f^*$, $T = g_f(V)$, and the f-GAN objective (Nowozin et al.,
+# eq. 6) is
+#
+# $$F = \mathbb E_{x\sim P}\big[g_f(V(x))\big] - \mathbb E_{x\sim Q}\big[f^*(g_f(V(x)))\big].$$
+#
+# The critic maximises $F$; the generator (whose samples are $Q$) minimises it, and only the
+# second term depends on it. For reverse KL, $f(u) = -\log u$, $f^*(t) = -1 - \log(-t)$ on
+# $t < 0$, and $g_f(v) = -e^{-v}$.
+#
+# Write `reverse_kl_fgan_losses(real_v, fake_v)`: the critic's outputs on a batch of data
+# `(B,)` and on a batch of generated samples `(B',)`, returning the 0-d tensors
+# `(d_loss, g_loss)` = $\big(-F,\; -\mathbb E_Q[f^*(g_f(V))]\big)$, each expectation a mean over
+# its batch. (Simplify $f^*(g_f(v))$ by hand.)
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_fgan_losses_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def reverse_kl_fgan_losses(real_v, fake_v):
+    """(critic loss -F, generator loss -E_Q[f*(g_f(V))]) for the reverse-KL row."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_fgan_losses", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex07_fgan_losses", reverse_kl_fgan_losses)
+
+# %% [markdown]
+# The critic's best response is $T^*(x) = f'(p(x)/q(x)) = -q(x)/p(x)$, that is
+# $V^* = \log(p/q)$, and then $-$`d_loss` is the reverse KL itself. On $K$ points, with the
+# critic's value at every point weighted by its probability instead of a batch mean:
+
+# %%
+v_star = torch.log(p / q)
+F_star = (p * -torch.exp(-v_star)).sum() - (q * (v_star - 1)).sum()
+print(
+    f"F at the optimal critic: {F_star.item():.6f}; "
+    f"reverse KL: {f_divergence(lambda u: -torch.log(u), p, q).item():.6f}"
+)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_kl_bound_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 4. The variational lower bound of KL (2 points)
+#
+# For KL, $f(u) = u\log u$ and $f^*(t) = e^{t - 1}$ on all of $\mathbb R$. For distributions on
+# $K$ points and a critic's values $T_k$ at those points, the bound is
+#
+# $$\mathbb E_P[T] - \mathbb E_Q[f^*(T)] = \sum_k p_k T_k - \sum_k q_k\, e^{T_k - 1}
+# \;\le\; \mathrm{KL}(P\,\|\,Q).$$
+#
+# Write `kl_lower_bound(p, q, T)`, all `(..., K)`, returning `(...)`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_kl_bound_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def kl_lower_bound(p, q, T):
+    """E_P[T] - E_Q[exp(T - 1)] for distributions on K points: (..., K) -> (...)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_kl_bound", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex07_kl_bound", kl_lower_bound)
+
+# %% [markdown]
+# Maximise the bound over $T$ by gradient ascent, from $T = 0$: it climbs to the KL, and the
+# critic it finds is $f'(p/q) = 1 + \log(p/q)$. This is what the f-GAN's critic does, with a
+# network in place of the free values $T_k$ and samples in place of the sums.
+
+# %%
+T = torch.zeros(4, requires_grad=True)
+for step in range(301):
+    bound = kl_lower_bound(p, q, T)
+    if step % 100 == 0:
+        print(f"step {step:3d}: bound {bound.item():.6f}")
+    (grad,) = torch.autograd.grad(bound, T)
+    with torch.no_grad():
+        T += 2.0 * grad
+kl = f_divergence(lambda u: u * torch.log(u), p, q)
+print(f"KL(P || Q) = {kl.item():.6f}")
+print("T found     :", T.detach().numpy().round(4))
+print("1 + log(p/q):", (1 + torch.log(p / q)).numpy().round(4))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Check your understanding (graded by hand, 1 point each)
+#
+# These are the first four questions at the end of lecture 07. Answer each in the cell below
+# it, in a few sentences.
+#
+# **1.** Why does the f-GAN critic need an output activation $g_f$, and what goes wrong
+# without one for the reverse-KL row?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** The slide prints the Pearson $\chi^2$ divergence as $\int (q - p)^2/p\,dx$ next to
+# $f(u) = (u - 1)^2$. How can you tell, with a short computation, that the two columns do not
+# belong together?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_2", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** You fit a single Gaussian $Q$ to a data distribution $P$ with two well-separated modes,
+# once by minimising $\mathrm{KL}(P\|Q)$ and once by minimising $\mathrm{KL}(Q\|P)$. Which fit
+# covers both modes, and which picks one? Why?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** Why does adding $c\,(u - 1)$ to $f$ leave $D_f$ unchanged? Use it to explain why the
+# GAN row, with $f(1) = -\log 4$, measures the same thing as the Jensen-Shannon row.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## References
+# - Nowozin, Cseke & Tomioka (2016), *f-GAN: Training Generative Neural Samplers using Variational Divergence Minimization*, NeurIPS, Tables 1-2 and eq. (6).
+# - Nguyen, Wainwright & Jordan (2010), *Estimating divergence functionals and the likelihood ratio by convex risk minimization*, IEEE Trans. Inf. Theory.
+# - Minka (2005), *Divergence measures and message passing*, Microsoft Research Technical Report.

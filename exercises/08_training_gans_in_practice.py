@@ -1,0 +1,256 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Exercises 08: training GANs in practice
+#
+# "Training a GAN is tricky and unstable" (slide "Training GANs"), and a zoo of tricks grew
+# around it. Here you write four of the tools the lab uses: a measure of mode collapse on the
+# ring of Gaussians, the discriminator's cost with one-sided label smoothing, the R1 gradient
+# penalty, and the feature-matching cost of the generator.
+#
+# **Goals.** After these exercises you can
+# - tell mode collapse from a diffuse generator by counting samples near each mode;
+# - smooth the real labels of the discriminator, and say why only the real ones;
+# - compute a gradient penalty with `torch.autograd.grad` so that it can itself be trained;
+# - write the feature-matching objective of Salimans et al. (2016).
+#
+# **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
+# check cell below it: ✔, or ✘ with what is wrong. The written questions at the end are
+# graded by hand.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Setup
+#
+# `discriminator(x, W, b, w)` is the small discriminator of question 3: one hidden layer of
+# $h$ tanh units, logits $\tanh(xW + b)\,w$ for a batch `x` of shape `(B, d)`.
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import torch
+
+import genlab
+from genlab.gan import make_target
+from genlab.grading import check
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}")
+torch.set_default_dtype(torch.float64)
+torch.manual_seed(0)
+
+
+def discriminator(x, W, b, w):
+    """Logits tanh(x W + b) w: (B, d) -> (B,)."""
+    return torch.tanh(x @ W + b) @ w
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_mode_coverage_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. Mode coverage (2 points)
+#
+# The ring target is a mixture of $K$ Gaussians of equal weight $w_k = 1/K$, with means `modes`
+# `(K, 2)` on a circle and standard deviations `stds` `(K,)`. A generator that has *collapsed*
+# puts its samples on a few of the modes only. Measure it, with the rule of
+# `genlab.gan.mode_coverage`:
+#
+# - a sample belongs to its **nearest** mode $k$, but only if it lies within $3\sigma_k$ of it
+#   (samples far from every mode belong to none);
+# - mode $k$ is **covered** when it holds at least `min_share` of its expected count,
+#   $\text{min\_share}\cdot w_k M$ for $M$ samples.
+#
+# Write `mode_coverage(samples, modes, stds, min_share)` for `samples` of shape `(N, M, 2)`
+# ($N$ runs of $M$ samples each), returning the fraction of modes covered by each run, `(N,)`,
+# in the samples' dtype.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_mode_coverage_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def mode_coverage(samples, modes, stds, min_share):
+    """Fraction of the K equally weighted modes each run covers: (N, M, 2) -> (N,)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_mode_coverage", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex08_mode_coverage", mode_coverage)
+
+# %% [markdown]
+# Three "generators" on the ring of the GAN lab: exact samples of the target, one that has
+# collapsed onto three modes, and one that is a diffuse blob over the ring (it has not
+# collapsed, but it covers nothing either).
+
+# %%
+ring = make_target("ring")
+g = torch.Generator().manual_seed(0)
+exact = ring.sample(800, generator=g).double()
+on_three = ring.modes[torch.randint(0, 3, (800,), generator=g)]
+collapsed = on_three + 0.1 * torch.randn(800, 2, generator=g, dtype=torch.float64)
+diffuse = 1.5 * torch.randn(800, 2, generator=g, dtype=torch.float64)
+runs = torch.stack([exact, collapsed, diffuse])
+print("modes covered:", mode_coverage(runs, ring.modes, ring.mode_stds, 0.25).tolist())
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_label_smoothing_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. One-sided label smoothing (2 points)
+#
+# Salimans et al. (2016) train the discriminator against the soft target $a$ (say 0.9) for
+# real samples instead of 1, and keep the target 0 for fakes. With the binary cross-entropy
+# against a target $a$, $-\big(a\log D + (1 - a)\log(1 - D)\big)$,
+#
+# $$J_D^{a} = \mathbb E_x\big[-a\log D(x) - (1 - a)\log(1 - D(x))\big]
+# + \mathbb E_z\big[-\log(1 - D(G(z)))\big].$$
+#
+# Write `smoothed_discriminator_loss(real_logits, fake_logits, real_label)` from logits
+# (`(B,)` and `(B',)`, each expectation a mean over its batch; `real_label` $= a$ is a float),
+# returning a 0-d tensor. Stay finite for logits of $\pm 60$: $-\log D =
+# \operatorname{softplus}(-\ell)$, $-\log(1 - D) = \operatorname{softplus}(\ell)$.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_label_smoothing_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def smoothed_discriminator_loss(real_logits, fake_logits, real_label):
+    """J_D with real targets real_label and fake targets 0, from logits; a 0-d tensor."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_label_smoothing", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex08_label_smoothing", smoothed_discriminator_loss)
+
+# %% [markdown]
+# Smoothing caps the discriminator's confidence: at a point where real and fake samples are
+# equally likely the best $D$ is $a/2$ instead of $1/2$, and in general
+# $D^* = a\,p_{data}/(p_{data} + p_G)$. Minimise the cost over a single logit shared by one real
+# and one fake sample:
+
+# %%
+for a in (1.0, 0.9, 0.7):
+    logit = torch.zeros(1, requires_grad=True)
+    for _ in range(300):
+        (grad,) = torch.autograd.grad(smoothed_discriminator_loss(logit, logit, a), logit)
+        with torch.no_grad():
+            logit -= 2.0 * grad
+    print(f"real_label {a}: best D = {torch.sigmoid(logit).item():.4f} (a / 2 = {a / 2})")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_r1_penalty_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. The R1 gradient penalty (2 points)
+#
+# Mescheder et al. (2018) stabilise training by penalising the discriminator's gradient on the
+# real data (added to $J_D$ with a weight $\gamma$):
+#
+# $$R_1(x) = \tfrac12 \big\|\nabla_x \ell(x)\big\|^2, \qquad \ell(x) = \text{the logit of } D.$$
+#
+# Write `r1_penalty(x_real, W, b, w)`: the penalty of each real sample `x_real` `(B, d)` for the
+# discriminator `discriminator(x, W, b, w)` of the setup, `(B,)`. Make a copy of `x_real` that
+# requires a gradient, compute the logits, and differentiate with `torch.autograd.grad`. The
+# penalty is itself part of the discriminator's loss, so it must stay differentiable in `W`,
+# `b` and `w`: pass `create_graph=True`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_r1_penalty_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def r1_penalty(x_real, W, b, w):
+    """1/2 ||grad_x logit(x)||^2 per real sample, differentiable in W, b, w: (B, d) -> (B,)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_r1_penalty", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex08_r1_penalty", r1_penalty)
+
+# %% [markdown]
+# A sharper discriminator (its output weights scaled up) has steeper logits and a penalty
+# that grows with the square of the scale; descending the penalty makes $D$ flatter on the data:
+
+# %%
+x_real = ring.sample(256, generator=g).double()
+W, b, w = torch.randn(2, 16), torch.randn(16), torch.randn(16)
+for scale in (1.0, 2.0, 4.0):
+    print(f"w scaled by {scale}: mean R1 = {r1_penalty(x_real, W, b, scale * w).mean().item():.4f}")
+W.requires_grad_(True)
+w.requires_grad_(True)
+for _ in range(50):
+    grad_W, grad_w = torch.autograd.grad(r1_penalty(x_real, W, b, w).mean(), (W, w))
+    with torch.no_grad():
+        W -= 0.1 * grad_W
+        w -= 0.1 * grad_w
+print(f"after 50 steps down the penalty: mean R1 = {r1_penalty(x_real, W, b, w).mean().item():.4f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_feature_matching_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 4. Feature matching (2 points)
+#
+# Instead of fooling the discriminator outright, the generator can match the statistics of an
+# intermediate layer $f$ of it on real and on generated data (Salimans et al. 2016, Sec. 3.1):
+#
+# $$\Big\|\,\mathbb E_x\big[f(x)\big] - \mathbb E_z\big[f(G(z))\big]\Big\|_2^2.$$
+#
+# Write `feature_matching_loss(real_features, fake_features)` for the features of a batch of
+# real samples `(B, F)` and of generated ones `(B', F)`, returning a 0-d tensor (each
+# expectation a mean over its batch).
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_feature_matching_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def feature_matching_loss(real_features, fake_features):
+    """||mean real features - mean fake features||^2: (B, F), (B', F) -> ()."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_feature_matching", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex08_feature_matching", feature_matching_loss)
+
+# %% [markdown]
+# With the features $f(x) = (x, x^2)$, matching them fits the first two moments. A 1-D
+# "generator" $G(z) = \mu + s z$ trained by feature matching against data from
+# $\mathcal N(2, 0.5^2)$ finds $\mu \approx 2$ and $s \approx 0.5$ (up to the sampling noise of
+# the batches):
+
+
+# %%
+def features(x):
+    return torch.stack([x, x**2], dim=1)  # (B,) -> (B, 2)
+
+
+data = 2.0 + 0.5 * torch.randn(2000, generator=g, dtype=torch.float64)
+z = torch.randn(2000, generator=g, dtype=torch.float64)
+mu, s = torch.tensor(0.0, requires_grad=True), torch.tensor(1.0, requires_grad=True)
+for _ in range(500):
+    loss = feature_matching_loss(features(data), features(mu + s * z))
+    grad_mu, grad_s = torch.autograd.grad(loss, (mu, s))
+    with torch.no_grad():
+        mu -= 0.05 * grad_mu
+        s -= 0.05 * grad_s
+print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.item():.2e}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Check your understanding (graded by hand, 1 point each)
+#
+# Answer each question in the cell below it, in a few sentences.
+#
+# **1.** A GAN on the ring reaches a low JSD estimate but covers 6 of the 8 modes. How can both
+# be true, and why does the lab report mode coverage next to the JSD?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** Why is label smoothing applied to the real samples only? What would smoothing the fake
+# targets to $b > 0$ do to the optimal discriminator?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_2", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** What does the R1 penalty ask of the discriminator, and why does that help the game
+# converge near its equilibrium?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## References
+# - Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen (2016), *Improved Techniques for Training GANs*, NeurIPS, Sec. 3.1 and 3.4.
+# - Mescheder, Geiger & Nowozin (2018), *Which Training Methods for GANs do actually Converge?*, ICML, eq. 9.
+# - Chintala et al., *How to train a GAN*, ICCV 2017 tutorial; https://github.com/soumith/ganhacks.
+# - Metz, Poole, Pfau & Sohl-Dickstein (2017), *Unrolled Generative Adversarial Networks*, ICLR (the ring of Gaussians).

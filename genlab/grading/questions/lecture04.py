@@ -1,0 +1,395 @@
+r"""Questions of exercise 04 (VAEs for vision): VQ-VAE's nearest-code quantization with the
+straight-through estimator, its codebook and commitment losses, the perplexity of code use,
+and DC-IGN's clamping of latent units to their batch mean.
+
+References: :meth:`genlab.models.vqvae.VQVAE.quantize` (with the question's codebook put in the
+model's place, so that gradients reach it), :func:`genlab.models.vqvae.perplexity` and
+:func:`genlab.models.dcign.clamp_to_batch_mean`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._inputs import dtype_for, number, randn
+from genlab.models.dcign import clamp_to_batch_mean
+from genlab.models.vqvae import VQVAE, VQVAEConfig, perplexity
+
+# (B, D, h, w) of z_e and K codes, per case
+_GRIDS = {
+    "visible": ((2, 3, 2, 2, 6), (3, 2, 1, 4, 5), (1, 4, 3, 3, 8)),
+    "hidden": (
+        (4, 3, 2, 2, 7),
+        (1, 2, 2, 3, 4),
+        (2, 5, 3, 1, 9),
+        (3, 4, 2, 2, 6),
+        (2, 3, 3, 3, 5),
+        (2, 4, 2, 2, 6),
+    ),
+}
+
+
+def _quantizer(codebook: torch.Tensor, beta: float = 0.25) -> VQVAE:
+    """A VQVAE whose codebook is ``codebook`` itself (not a copy), so gradients reach it."""
+    K, D = codebook.shape
+    with torch.device("meta"):  # the networks are not used: no memory, no random draws
+        model = VQVAE(VQVAEConfig(code_dim=D, codebook_size=K, beta=beta))
+    del model.codebook  # the nn.Parameter; a plain tensor takes its place
+    model.codebook = codebook
+    return model
+
+
+def _vq_inputs(g, case, suite):
+    B, D, h, w, K = _GRIDS[suite][case % len(_GRIDS[suite])]
+    dtype = dtype_for(case, suite)
+    codebook = randn(g, K, D, dtype=dtype)
+    codebook[0] *= 3.0  # one long code: the largest dot product is then often not the nearest
+    return {"z_e": randn(g, B, D, h, w, scale=1.2, dtype=dtype), "codebook": codebook}
+
+
+# ------------------------------------------------------------------- nearest-code quantization
+
+
+def _quantize(z_e, codebook):
+    q = _quantizer(codebook).quantize(z_e)
+    return q.quantized, q.indices
+
+
+def _codes(codebook, indices):
+    return codebook[indices].movedim(-1, 1)  # (B, h, w) -> (B, D, h, w)
+
+
+def _by_score(z_e, codebook, score):
+    """Indices of the best code by ``score(z (N, D), codebook (K, D)) -> (N, K)``, lowest wins."""
+    flat = z_e.detach().movedim(1, -1).reshape(-1, codebook.shape[1])
+    return score(flat, codebook.detach()).argmin(1).view(z_e.shape[:1] + z_e.shape[2:])
+
+
+def _quantize_variant(kind):
+    def wrong(z_e, codebook):
+        scores = {
+            "farthest": lambda z, E: -torch.cdist(z, E),
+            "l1": lambda z, E: torch.cdist(z, E, p=1),
+            "dot": lambda z, E: -(z @ E.T),
+        }
+        indices = _by_score(z_e, codebook, scores.get(kind, lambda z, E: torch.cdist(z, E)))
+        e = _codes(codebook, indices)
+        if kind == "no_straight_through":
+            return e, indices
+        quantized = z_e + (e - z_e).detach()
+        if kind == "channels_last":
+            quantized = quantized.movedim(1, -1)
+        return quantized, indices
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex04_vq_quantize",
+        reference=_quantize,
+        inputs=_vq_inputs,
+        fields=("quantized", "indices"),
+        grad_args=("z_e",),
+        mistakes=(
+            Mistake(
+                _quantize_variant("farthest"),
+                "you picked the farthest code: the nearest code is the arg min of the distance",
+            ),
+            Mistake(
+                _quantize_variant("dot"),
+                "the largest dot product z_e . e_k is not the nearest code: "
+                "||z_e - e_k||^2 = ||z_e||^2 - 2 z_e . e_k + ||e_k||^2 keeps the ||e_k||^2 term",
+            ),
+            Mistake(
+                _quantize_variant("l1"),
+                "the nearest code is the one at the smallest Euclidean (L2) distance, not the "
+                "smallest L1 distance",
+            ),
+            Mistake(
+                _quantize_variant("channels_last"),
+                "quantized: return the codes in z_e's layout (B, D, h, w); move the code "
+                "dimension back to dim 1 (.movedim(-1, 1))",
+            ),
+            Mistake(
+                _quantize_variant("no_straight_through"),
+                "quantized has the values of the codes but passes no gradient to z_e: the arg "
+                "min has no gradient, so use the straight-through estimator, "
+                "z_q = z_e + (e - z_e).detach() (the value of e, the gradient of z_e)",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------------------------------ codebook and commitment losses
+
+
+def _vq_losses(z_e, codebook, beta):
+    q = _quantizer(codebook, beta).quantize(z_e)
+    return q.codebook_loss, q.commit_loss
+
+
+def _losses_inputs(g, case, suite):
+    inputs = _vq_inputs(g, case, suite)
+    inputs["beta"] = round(number(g, 0.1, 0.9), 3)
+    return inputs
+
+
+def _losses_variant(kind):
+    def wrong(z_e, codebook, beta):
+        e = _codes(codebook, _by_score(z_e, codebook, torch.cdist))
+        sg_z, sg_e = z_e.detach(), e.detach()
+        if kind in ("no_sg_codebook", "no_sg"):
+            sg_z = z_e
+        if kind in ("no_sg_commit", "no_sg"):
+            sg_e = e
+
+        def reduce(t):  # (B, D, h, w) -> (): sum per sample, mean over the batch
+            if kind == "mean_all":
+                return t.mean()
+            if kind == "sum_all":
+                return t.sum()
+            if kind == "norm":
+                return t.sum(1).sqrt().sum((1, 2)).mean()
+            return t.sum((1, 2, 3)).mean()
+
+        if kind == "swapped_sg":
+            return reduce((z_e - sg_e) ** 2), beta * reduce((sg_z - e) ** 2)
+        codebook_loss = reduce((sg_z - e) ** 2)
+        commit = reduce((z_e - sg_e) ** 2)
+        if kind == "beta_on_codebook":
+            return beta * codebook_loss, commit
+        if kind == "no_beta":
+            return codebook_loss, commit
+        return codebook_loss, beta * commit
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex04_vq_losses",
+        reference=_vq_losses,
+        inputs=_losses_inputs,
+        fields=("codebook_loss", "commit_loss"),
+        grad_args=("z_e", "codebook"),
+        mistakes=(
+            Mistake(
+                _losses_variant("mean_all"),
+                "you averaged over every element (F.mse_loss does): sum the squared distances "
+                "over each sample's code dimension and grid (dims 1, 2, 3), then average over "
+                "the batch",
+            ),
+            Mistake(
+                _losses_variant("sum_all"),
+                "you summed over the batch too: average the per-sample sums over the batch",
+            ),
+            Mistake(
+                _losses_variant("norm"),
+                "the losses use squared distances ||z_e - e||^2, not distances",
+            ),
+            Mistake(
+                _losses_variant("beta_on_codebook"),
+                "beta weighs the commitment term, beta ||z_e - sg[e]||^2; the codebook term has "
+                "no factor",
+            ),
+            Mistake(
+                _losses_variant("no_beta"),
+                "commit_loss: the commitment term is weighted by beta",
+            ),
+            Mistake(
+                _losses_variant("swapped_sg"),
+                "the stop-gradients are swapped: the codebook term ||sg[z_e] - e||^2 trains the "
+                "codes (detach z_e), the commitment term beta ||z_e - sg[e]||^2 trains the "
+                "encoder (detach e)",
+            ),
+            Mistake(
+                _losses_variant("no_sg"),
+                "the values are right, but neither term stops a gradient: the codebook term "
+                "must not move the encoder (||sg[z_e] - e||^2, z_e.detach()) and the commitment "
+                "term must not move the codes (beta ||z_e - sg[e]||^2, e.detach())",
+            ),
+            Mistake(
+                _losses_variant("no_sg_codebook"),
+                "the values are right, but the codebook term sends a gradient to the encoder: "
+                "it is ||sg[z_e] - e||^2, with z_e.detach()",
+            ),
+            Mistake(
+                _losses_variant("no_sg_commit"),
+                "the values are right, but the commitment term sends a gradient to the codebook: "
+                "it is beta ||z_e - sg[e]||^2, with e.detach()",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------------------------------------------------- perplexity
+
+
+def _perplexity_inputs(g, case, suite):
+    B, _, h, w, K = _GRIDS[suite][case % len(_GRIDS[suite])]
+    K += 2 + case % 3  # a few more codes than the grid has room for: some stay unused
+    logits = randn(g, K, scale=1.5)
+    logits[: 1 + case % 2] = -math.inf  # codes no encoder output picks
+    probs = torch.softmax(logits, 0)
+    indices = torch.multinomial(probs, B * h * w, replacement=True, generator=g)
+    return {"indices": indices.view(B, h, w), "num_codes": K}
+
+
+def _frequencies(indices, num_codes):
+    counts = torch.bincount(indices.reshape(-1), minlength=num_codes).double()
+    return counts / counts.sum()
+
+
+def _entropy(p):
+    return -(p * torch.log(p.clamp(min=1e-30))).sum()
+
+
+def _perplexity_variant(kind):
+    def wrong(indices, num_codes):
+        if kind == "per_sample":
+            return torch.stack([perplexity(i, num_codes) for i in indices]).mean()
+        if kind == "used":
+            return (torch.bincount(indices.reshape(-1), minlength=num_codes) > 0).sum().float()
+        p = _frequencies(indices, num_codes)
+        if kind == "over_K":
+            p = torch.bincount(indices.reshape(-1), minlength=num_codes).double() / num_codes
+        if kind == "entropy":
+            return _entropy(p).float()
+        if kind == "bits":
+            return torch.exp(_entropy(p) / math.log(2)).float()
+        return _entropy(p).exp().float()
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex04_perplexity",
+        reference=perplexity,
+        inputs=_perplexity_inputs,
+        mistakes=(
+            Mistake(
+                _perplexity_variant("entropy"),
+                "that is the entropy H = -sum_k p_k log p_k; the perplexity is exp(H)",
+            ),
+            Mistake(
+                _perplexity_variant("used"),
+                "that counts the codes used; the perplexity weighs them by how often they are "
+                "used, exp(-sum_k p_k log p_k)",
+            ),
+            Mistake(
+                _perplexity_variant("per_sample"),
+                "the frequencies p_k are over all the indices of the batch (B * h * w of them), "
+                "not per image",
+            ),
+            Mistake(
+                _perplexity_variant("over_K"),
+                "p_k = n_k / N with N the number of indices (B * h * w), not the number of codes",
+            ),
+            Mistake(
+                _perplexity_variant("bits"),
+                "the entropy and the exponential must use the same base: exp of an entropy in "
+                "nats (natural log), or 2 ** of one in bits (log2)",
+            ),
+        ),
+        nan_hint="An unused code has p_k = 0 and adds 0 log 0 = 0 to the entropy: leave it out "
+        "(p[p > 0]) or use torch.special.xlogy(p, p).",
+        rtol=1e-5,
+    )
+)
+
+
+# ---------------------------------------------------------------- DC-IGN: clamp to the batch mean
+
+
+def _clamp(z, free, pull):
+    return tuple(clamp_to_batch_mean(z, free, pull))
+
+
+def _clamp_inputs(g, case, suite):
+    sizes = (
+        ((5, 3), (4, 4), (6, 5))
+        if suite == "visible"
+        else ((3, 4), (8, 3), (5, 6), (2, 5), (7, 4), (6, 3))
+    )
+    B, Z = sizes[case % len(sizes)]
+    free = torch.zeros(Z, dtype=torch.bool)
+    free[torch.randperm(Z, generator=g)[: 1 + case % 2]] = True  # one or two free units
+    return {
+        "z": randn(g, B, Z, scale=1.5, dtype=dtype_for(case, suite)),
+        "free": free,
+        "pull": round(number(g, 0.5, 3.0), 3),
+    }
+
+
+def _clamp_variant(kind):
+    def wrong(z, free, pull):
+        clamped = ~free if kind != "inverted" else free
+        z_bar = z.mean(-1 if kind == "unit_mean" else 0, keepdim=True)
+        forward = torch.where(clamped, z_bar if kind == "no_sg" else z_bar.detach(), z)
+        source = z.detach() if kind == "detached_pull" else z
+        sq = (source - z_bar.detach()) ** 2
+        if kind != "all_units":
+            sq = sq * clamped
+        scale = {"no_half": 1.0, "no_lambda": 0.5}.get(kind, 0.5 * pull)
+        penalty = scale * (sq.mean(-1) if kind == "mean_units" else sq.sum(-1))
+        return forward, penalty
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex04_clamp",
+        reference=_clamp,
+        inputs=_clamp_inputs,
+        fields=("z", "pull"),
+        grad_args=("z",),
+        mistakes=(
+            Mistake(
+                _clamp_variant("unit_mean"),
+                "the batch mean of a unit is over the samples (dim 0 of z), not over the units",
+            ),
+            Mistake(
+                _clamp_variant("inverted"),
+                "free marks the units that keep their per-sample values; the others (~free) are "
+                "the clamped ones",
+            ),
+            Mistake(
+                _clamp_variant("all_units"),
+                "pull: only the clamped units are pulled towards their batch mean; leave the "
+                "free units out of the penalty",
+            ),
+            Mistake(
+                _clamp_variant("no_half"),
+                "pull: the penalty is lambda / 2 times the squared deviations (its gradient is "
+                "then lambda (z - z_bar)); the factor 1/2 is missing",
+            ),
+            Mistake(
+                _clamp_variant("no_lambda"),
+                "pull: the penalty is weighted by `pull` (lambda)",
+            ),
+            Mistake(
+                _clamp_variant("mean_units"),
+                "pull: sum the squared deviations over the clamped units, do not average them",
+            ),
+            Mistake(
+                _clamp_variant("no_sg"),
+                "the values are right, but the clamped units receive a gradient through their "
+                "forward value: replace them by the *detached* batch mean "
+                "(z.mean(0, keepdim=True).detach()), so that only the pull reaches them",
+            ),
+            Mistake(
+                _clamp_variant("detached_pull"),
+                "the values are right, but the pull sends no gradient to the clamped units: "
+                "compute the penalty from z itself, not from z.detach()",
+            ),
+        ),
+    )
+)

@@ -1,0 +1,262 @@
+r"""Questions of exercise 05 (implicit models and the GAN game): the discriminator's cost
+:math:`J_D`, the minimax and non-saturating generator costs, all from logits, and the
+derivative of each generator cost with respect to the logit (saturation).
+
+References: :func:`genlab.losses.discriminator_loss`, :func:`genlab.losses.generator_loss`;
+the derivatives are taken from ``generator_loss`` by autograd, as
+:func:`genlab.gan.saturation_curves` does (``tests/test_grading.py`` checks that they agree).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._inputs import dtype_for, randn
+from genlab.losses import discriminator_loss, generator_loss
+
+# real and fake batch sizes differ in every case: each expectation is a mean over its own batch
+_SIZES = {
+    "visible": ((6, 4), (3, 5), (8, 6)),
+    "hidden": ((5, 7), (2, 3), (9, 4), (1, 6), (7, 5), (6, 8)),
+}
+
+
+def _extreme(case: int, suite: str) -> bool:
+    """Cases with logits where D = sigmoid(logit) rounds to exactly 0 or 1."""
+    return case == 1 if suite == "visible" else case in (0, 3, 5)
+
+
+def _logits(g, n, case, suite, *, big=(60.0, -800.0)):
+    logits = randn(g, n, scale=2.5)
+    if _extreme(case, suite):
+        logits[0], logits[-1] = big
+    return logits.to(dtype_for(case, suite))
+
+
+# ------------------------------------------------------------------------ the discriminator
+
+
+def _d_inputs(g, case, suite):
+    n_real, n_fake = _SIZES[suite][case % len(_SIZES[suite])]
+    return {
+        "real_logits": _logits(g, n_real, case, suite, big=(-800.0, 3.0)),
+        "fake_logits": _logits(g, n_fake, case, suite, big=(60.0, -3.0)),
+    }
+
+
+def _naive_d(real, fake):
+    return -torch.log(torch.sigmoid(real)).mean() - torch.log(1 - torch.sigmoid(fake)).mean()
+
+
+_STABLE = (
+    "use the logits directly: -log D = softplus(-l) and -log(1 - D) = softplus(l) "
+    "(or F.binary_cross_entropy_with_logits)"
+)
+
+register(
+    Question(
+        id="ex05_discriminator_loss",
+        reference=discriminator_loss,
+        inputs=_d_inputs,
+        grad_args=("real_logits", "fake_logits"),
+        mistakes=(
+            Mistake(
+                lambda r, f: -discriminator_loss(r, f),
+                "that is the value V(D, G) = -J_D, which D maximises; its cost J_D is the "
+                "negative, E[-log D(x)] + E[-log(1 - D(G(z)))]",
+            ),
+            Mistake(
+                lambda r, f: F.softplus(r).mean() + F.softplus(-f).mean(),
+                "real and fake are swapped: real samples should get D -> 1, so the real logits "
+                "enter as -log D(x), the fake ones as -log(1 - D(G(z)))",
+            ),
+            Mistake(
+                lambda r, f: -torch.log(r).mean() - torch.log(1 - f).mean(),
+                "the inputs are logits, not probabilities: D = sigmoid(logit)",
+            ),
+            Mistake(
+                lambda r, f: torch.cat([F.softplus(-r), F.softplus(f)]).mean(),
+                "each expectation is a mean over its own batch: the real and fake batches have "
+                "different sizes, so do not average their concatenation",
+            ),
+            Mistake(
+                lambda r, f: 0.5 * discriminator_loss(r, f),
+                "that is the slide 'Adversarial loss' J^(D), with factors 1/2; write the cost of "
+                "the slide 'Adversarial Learning', J_D = E[-log D(x)] + E[-log(1 - D(G(z)))] "
+                "(the same minimiser, twice the value)",
+            ),
+            Mistake(
+                lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
+                "each expectation is a mean over its batch, not a sum",
+            ),
+            Mistake(
+                _naive_d,
+                "log(sigmoid(l)) and log(1 - sigmoid(l)) become log 0 = -inf once sigmoid rounds "
+                f"to 0 or 1 (|l| of a few dozen): {_STABLE}",
+            ),
+        ),
+        nan_hint=f"Compute from the logits: {_STABLE}.",
+    )
+)
+
+
+# ------------------------------------------------------------------------ the generator
+
+
+def _g_inputs(g, case, suite):
+    n = _SIZES[suite][case % len(_SIZES[suite])][1]
+    return {"fake_logits": _logits(g, n, case, suite)}
+
+
+register(
+    Question(
+        id="ex05_minimax_generator_loss",
+        reference=lambda fake_logits: generator_loss(fake_logits, "minimax"),
+        inputs=_g_inputs,
+        grad_args=("fake_logits",),
+        mistakes=(
+            Mistake(
+                lambda f: generator_loss(f, "non_saturating"),
+                "that is the non-saturating cost E[-log D(G(z))]; the minimax cost is "
+                "E[log(1 - D(G(z)))], the fake term of V that G minimises",
+            ),
+            Mistake(
+                lambda f: -generator_loss(f, "minimax"),
+                "the sign: G minimises E[log(1 - D(G(z)))] (it wants D(G(z)) -> 1, where "
+                "log(1 - D) -> -inf); you wrote the discriminator's term -log(1 - D)",
+            ),
+            Mistake(
+                lambda f: torch.log(1 - f).mean(),
+                "the input is logits, not probabilities: D = sigmoid(logit)",
+            ),
+            Mistake(
+                lambda f: -F.softplus(f).sum(),
+                "the expectation is a mean over the batch, not a sum",
+            ),
+            Mistake(
+                lambda f: torch.log(1 - torch.sigmoid(f)).mean(),
+                "log(1 - sigmoid(l)) becomes log 0 = -inf once sigmoid rounds to 1: use "
+                "log(1 - D) = -softplus(l)",
+            ),
+        ),
+        nan_hint="log(1 - D) = -softplus(logit) is finite for every logit.",
+    )
+)
+
+register(
+    Question(
+        id="ex05_non_saturating_loss",
+        reference=lambda fake_logits: generator_loss(fake_logits, "non_saturating"),
+        inputs=_g_inputs,
+        grad_args=("fake_logits",),
+        mistakes=(
+            Mistake(
+                lambda f: generator_loss(f, "minimax"),
+                "that is the minimax cost E[log(1 - D(G(z)))]; the non-saturating cost is "
+                "E[-log D(G(z))]",
+            ),
+            Mistake(
+                lambda f: -generator_loss(f, "non_saturating"),
+                "the sign: G minimises E[-log D(G(z))], which is small when D(G(z)) -> 1",
+            ),
+            Mistake(
+                lambda f: F.softplus(f).mean(),
+                "that is E[-log(1 - D(G(z)))], which G would minimise by making D(G(z)) -> 0; "
+                "the non-saturating cost is E[-log D(G(z))] = mean softplus(-l)",
+            ),
+            Mistake(
+                lambda f: -torch.log(f).mean(),
+                "the input is logits, not probabilities: D = sigmoid(logit)",
+            ),
+            Mistake(
+                lambda f: F.softplus(-f).sum(),
+                "the expectation is a mean over the batch, not a sum",
+            ),
+            Mistake(
+                lambda f: -torch.log(torch.sigmoid(f)).mean(),
+                "log(sigmoid(l)) becomes log 0 = -inf once sigmoid rounds to 0 (l below about "
+                "-745 in float64, -104 in float32): use -log D = softplus(-l)",
+            ),
+        ),
+        nan_hint="-log D = softplus(-logit) is finite for every logit.",
+    )
+)
+
+
+# ----------------------------------------------------------------- saturation: d cost / d logit
+
+
+def _cost_gradients(fake_logits):
+    """d/dl of each sample's own cost (not of the batch mean), elementwise: the gradient of
+    n times the mean cost, since sample i's logit enters only its own term."""
+    with torch.enable_grad():
+        logits = fake_logits.detach().requires_grad_(True)
+        n = logits.numel()
+        return tuple(
+            torch.autograd.grad(n * generator_loss(logits, kind), logits)[0]
+            for kind in ("minimax", "non_saturating")
+        )
+
+
+def _saturation_inputs(g, case, suite):
+    n = _SIZES[suite][case % len(_SIZES[suite])][0]
+    logits = randn(g, n, scale=3.0)
+    logits[0] = -12.0  # D rejects this fake: the minimax gradient has all but vanished
+    return {"fake_logits": logits.to(dtype_for(case, suite))}
+
+
+def _saturation_variant(kind):
+    def wrong(fake_logits):
+        d = torch.sigmoid(fake_logits)
+        if kind == "wrt_d":
+            return -1 / (1 - d), -1 / d
+        if kind == "batch_mean":
+            n = fake_logits.numel()
+            return -d / n, (d - 1) / n
+        if kind == "swapped":
+            return d - 1, -d
+        if kind == "signs":
+            return d, 1 - d
+        return -fake_logits, fake_logits - 1  # "probabilities"
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex05_saturation",
+        reference=_cost_gradients,
+        inputs=_saturation_inputs,
+        fields=("minimax_grad", "non_saturating_grad"),
+        mistakes=(
+            Mistake(
+                _saturation_variant("wrt_d"),
+                "you differentiated with respect to D = sigmoid(l); the question asks for the "
+                "derivative with respect to the logit l (chain rule: dD/dl = D (1 - D))",
+            ),
+            Mistake(
+                _saturation_variant("batch_mean"),
+                "that is the gradient of the batch mean (each logit gets 1/B of it); return the "
+                "derivative of each sample's own cost",
+            ),
+            Mistake(
+                _saturation_variant("swapped"),
+                "the two are swapped: d/dl log(1 - D) = -D (minimax), d/dl (-log D) = D - 1 "
+                "(non-saturating)",
+            ),
+            Mistake(
+                _saturation_variant("signs"),
+                "both signs are flipped: these are the derivatives of the costs G minimises, "
+                "log(1 - D) and -log D; both decrease as the logit grows",
+            ),
+            Mistake(
+                _saturation_variant("probabilities"),
+                "fake_logits are logits: D = sigmoid(l), and the derivatives are -D and D - 1",
+            ),
+        ),
+        rtol=1e-6,
+        atol=1e-10,
+    )
+)

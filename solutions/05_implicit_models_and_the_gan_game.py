@@ -1,0 +1,248 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Exercises 05: implicit models and the GAN game
+#
+# A GAN's generator is an *implicit* model: it can sample, $x = G(z)$, but it has no density to
+# evaluate. It learns by comparison instead: a discriminator $D$ is trained to tell real from
+# generated samples, and the generator to fool it. Here you write the costs of that game from
+# the discriminator's **logits** $\ell$ (with $D = \sigma(\ell)$, as every GAN implementation
+# does), and look at why the generator's original cost stalls early in training.
+#
+# **Goals.** After these exercises you can
+# - write the discriminator's cost $J_D$ from logits, stably, with the right signs and means;
+# - write the minimax and the non-saturating generator costs;
+# - explain saturation by the derivative of each cost with respect to the logit.
+#
+# **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
+# check cell below it: ✔, or ✘ with what is wrong. Every cost is a 0-d tensor; each
+# expectation is a mean over its own batch (the real and fake batches may differ in size). The
+# checks use logits of $\pm 60$ and beyond, where $\sigma(\ell)$ rounds to exactly 0 or 1: use
+# $-\log\sigma(\ell) = \operatorname{softplus}(-\ell)$ and $-\log(1 - \sigma(\ell)) =
+# \operatorname{softplus}(\ell)$ (`torch.nn.functional.softplus`). The written questions at the
+# end are graded by hand.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Setup
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import torch
+
+import genlab
+from genlab.grading import check
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}")
+torch.manual_seed(0)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_discriminator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. The discriminator's cost (2 points)
+#
+# The discriminator is a classifier of real ($x\sim p_{data}$) against generated
+# ($G(z)$) samples, trained with the cross-entropy (slide "Adversarial Learning"):
+#
+# $$J_D = \mathbb E_{x}[-\log D(x)] + \mathbb E_{z}[-\log(1 - D(G(z)))].$$
+#
+# Write `discriminator_loss(real_logits, fake_logits)`: the logits of $D$ on a batch of real
+# samples and on a batch of generated ones, each of shape `(B,)` (the two $B$ may differ),
+# returning $J_D$ as a 0-d tensor.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_discriminator_loss_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def discriminator_loss(real_logits, fake_logits):
+    """J_D = E[-log D(x)] + E[-log(1 - D(G(z)))] from logits; a 0-d tensor."""
+    ### BEGIN SOLUTION
+    softplus = torch.nn.functional.softplus
+    # -log sigmoid(l) = softplus(-l); -log(1 - sigmoid(l)) = softplus(l)
+    return softplus(-real_logits).mean() + softplus(fake_logits).mean()
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_discriminator_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex05_discriminator_loss", discriminator_loss)
+### BEGIN HIDDEN TESTS
+check("ex05_discriminator_loss", discriminator_loss, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# A discriminator that says "1/2" to everything (logit 0) pays $2\log 2 \approx 1.386$; one
+# that is right and confident pays almost nothing; one that is wrong and confident pays about
+# $|\ell|$ in each term:
+
+# %%
+half = discriminator_loss(torch.zeros(4), torch.zeros(6))
+right = discriminator_loss(torch.full((4,), 8.0), torch.full((6,), -8.0))
+wrong = discriminator_loss(torch.full((4,), -60.0), torch.full((6,), 60.0))
+print(
+    f"D = 1/2: {half.item():.4f}; confident and right: {right.item():.5f}; "
+    f"confident and wrong: {wrong.item():.1f}"
+)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_minimax_generator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. The minimax generator cost (2 points)
+#
+# In the zero-sum game the generator's cost is $J_G = -J_D$; the real-data term does not depend
+# on $G$, so the generator minimises (slide "Learning procedure")
+#
+# $$J_G^{\text{minimax}} = \mathbb E_z[\log(1 - D(G(z)))].$$
+#
+# Write `minimax_generator_loss(fake_logits)`, the logits `(B,)` of $D$ on generated samples,
+# returning $J_G$ as a 0-d tensor.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_minimax_generator_loss_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def minimax_generator_loss(fake_logits):
+    """E[log(1 - D(G(z)))] from logits; a 0-d tensor (G minimises it)."""
+    ### BEGIN SOLUTION
+    return -torch.nn.functional.softplus(fake_logits).mean()  # log(1 - sigmoid(l))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_minimax_generator_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex05_minimax_generator_loss", minimax_generator_loss)
+### BEGIN HIDDEN TESTS
+check("ex05_minimax_generator_loss", minimax_generator_loss, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_non_saturating_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. The non-saturating generator cost (2 points)
+#
+# The slide "A better cost function" replaces it by
+#
+# $$J_G^{\text{non-saturating}} = \mathbb E_z[-\log D(G(z))]:$$
+#
+# the generator now maximises the probability that $D$ is fooled, instead of minimising the
+# probability that $D$ is right. Write `non_saturating_loss(fake_logits)`, a 0-d tensor.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_non_saturating_loss_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def non_saturating_loss(fake_logits):
+    """E[-log D(G(z))] from logits; a 0-d tensor (G minimises it)."""
+    ### BEGIN SOLUTION
+    return torch.nn.functional.softplus(-fake_logits).mean()  # -log sigmoid(l)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_non_saturating_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex05_non_saturating_loss", non_saturating_loss)
+### BEGIN HIDDEN TESTS
+check("ex05_non_saturating_loss", non_saturating_loss, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Both costs fall as $D(G(z))$ rises, so they push the generator the same way; they differ in
+# how hard they push.
+
+# %%
+for d in (0.001, 0.1, 0.5, 0.9):
+    logit = torch.logit(torch.tensor([d]))
+    print(
+        f"D(G(z)) = {d:5}: minimax {minimax_generator_loss(logit).item():+.3f}, "
+        f"non-saturating {non_saturating_loss(logit).item():+.3f}"
+    )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_saturation_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 4. Saturation: the derivative with respect to the logit (2 points)
+#
+# The generator learns only through $\partial J_G / \partial \ell$ (times $\partial \ell /
+# \partial \theta_G$). Write `generator_cost_gradients(fake_logits)`, returning
+# `(minimax_grad, non_saturating_grad)`, each of the shape of `fake_logits`: for every sample,
+# the derivative of *its own* cost, $\frac{\partial}{\partial \ell}\log(1 - \sigma(\ell))$ and
+# $\frac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big)$, at its logit. Derive them by
+# hand (use $\sigma'(\ell) = \sigma(\ell)(1 - \sigma(\ell))$), or use autograd on your costs
+# (then remember that a batch mean gives each sample only $1/B$ of the gradient).
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_saturation_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def generator_cost_gradients(fake_logits):
+    """Per-sample d/dlogit of log(1 - D) and of -log D, with D = sigmoid(logit)."""
+    ### BEGIN SOLUTION
+    D = torch.sigmoid(fake_logits)
+    return -D, D - 1
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_saturation", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check("ex05_saturation", generator_cost_gradients)
+### BEGIN HIDDEN TESTS
+check("ex05_saturation", generator_cost_gradients, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Early in training the discriminator easily rejects the fakes: $D(G(z)) \approx 0$. There the
+# minimax cost's gradient, $-D$, vanishes; the non-saturating one, $D - 1$, is close to its
+# largest size. Near $D(G(z)) = 1$ it is the other way round, but there the generator has
+# already won.
+
+# %%
+logits = torch.logit(torch.tensor([1e-4, 0.01, 0.5, 0.99]))
+minimax_grad, non_saturating_grad = generator_cost_gradients(logits)
+for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, strict=True):
+    print(
+        f"D(G(z)) = {d.item():<6.4g} d/dlogit: minimax {a.item():+.4f}, "
+        f"non-saturating {b.item():+.4f}"
+    )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Check your understanding (graded by hand, 1 point each)
+#
+# These are the first four questions at the end of lecture 05. Answer each in the cell below
+# it, in a few sentences.
+#
+# **1.** Why can a GAN generate samples but not report $p_G(x)$ for a given $x$? What would you
+# need to compute it in one dimension?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The generator only maps noise to data, $x = G(z)$; $p_G(x)$ is the density of the pushed-
+# forward noise, and evaluating it means finding every $z$ with $G(z) = x$ and how much $G$
+# stretches the space there, which a network does not provide (and with fewer latent than
+# data dimensions, $p_G$ has no density on the data space at all). In one dimension the change
+# of variables gives it: $p_G(x) = \sum_{z:\,G(z) = x} p(z)/|G'(z)|$, so you need all the
+# preimages of $x$ and the derivative of $G$ at each (`genlab.gan.generator_density_1d`).
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **2.** The discriminator's cost is a cross-entropy. What are the "labels", and what is the
+# best $D$ can do when $p_G = p_{data}$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_2", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The label is "real": 1 for samples of the data, 0 for generated samples, and $D(x)$ is the
+# predicted probability of label 1; $J_D$ is the binary cross-entropy of that classifier,
+# summed over the two halves of the batch. When $p_G = p_{data}$ the two classes look the same
+# everywhere, so the best $D$ is $D^* = 1/2$ at every $x$, and its cost is
+# $J_D = \log 2 + \log 2 = \log 4$: no classifier does better than chance.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **3.** Why does the generator's minimax cost depend only on the second term of $J_D$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# In the zero-sum game $J_G = -J_D = \mathbb E_x[\log D(x)] + \mathbb E_z[\log(1 - D(G(z)))]$.
+# The first term is an expectation over the data and the discriminator only: the generator's
+# parameters do not appear in it, so it is a constant for the generator and has no gradient
+# with respect to them. What remains to minimise is $\mathbb E_z[\log(1 - D(G(z)))]$.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** Both generator costs are minimised by the same generator. Why does the choice still
+# matter in practice? Which one does genlab use by default, and why?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Training follows gradients, not only minimisers. Early on $D$ rejects the fakes,
+# $D(G(z)) \approx 0$, where the minimax cost is flat (its derivative with respect to the logit
+# is $-D \approx 0$, question 4): the generator barely moves, and the more $D$ wins the less
+# it learns. The non-saturating cost $-\log D(G(z))$ has derivative $D - 1 \approx -1$ there.
+# genlab uses the non-saturating cost by default (`genlab.losses.generator_loss` and the GAN
+# trainer's `objective="non_saturating"`), as Goodfellow et al. (2014) recommend, because of
+# this saturation; the minimax cost stays available to show the stall.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## References
+# - Goodfellow et al. (2014), *Generative Adversarial Nets*, NeurIPS, Sec. 3 (the saturation remark) and Alg. 1.
+# - Goodfellow (2016), *NIPS 2016 Tutorial: Generative Adversarial Networks*, arXiv:1701.00160, Sec. 3.2.
+# - Arjovsky & Bottou (2017), *Towards Principled Methods for Training Generative Adversarial Networks*, ICLR.
