@@ -175,7 +175,7 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)
 #
-# These are the first four questions at the end of lecture 05. Answer each in the cell below
+# These are the questions at the end of lecture 05. Answer each in the cell below
 # it, in a few sentences.
 #
 # **1.** Why can a GAN generate samples but not report $p_G(x)$ for a given $x$? What would you
@@ -202,6 +202,14 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # matter in practice? Which one does genlab use by default, and why?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** In the playground, what does the discriminator look like right after you pressed
+# Step D many times in a row? Why is that a problem for the next generator step under the
+# minimax cost?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_references", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -194,7 +194,7 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)
 #
-# These are the first four questions at the end of lecture 05. Answer each in the cell below
+# These are the questions at the end of lecture 05. Answer each in the cell below
 # it, in a few sentences.
 #
 # **1.** Why can a GAN generate samples but not report $p_G(x)$ for a given $x$? What would you
@@ -240,6 +240,20 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # genlab uses the non-saturating cost by default (`genlab.losses.generator_loss` and the GAN
 # trainer's `objective="non_saturating"`), as Goodfellow et al. (2014) recommend, because of
 # this saturation; the minimax cost stays available to show the stall.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** In the playground, what does the discriminator look like right after you pressed
+# Step D many times in a row? Why is that a problem for the next generator step under the
+# minimax cost?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# With the generator frozen, every Step D moves $D$ towards the optimal discriminator of that
+# generator, $D^*(x) = p_{data}(x)/(p_{data}(x) + p_G(x))$: close to 1 where only data lies,
+# close to 0 where only generated samples lie, 1/2 where the two overlap. Early in training
+# the generated samples sit away from the data, so $D(G(z)) \approx 0$ on all of them. That is
+# exactly where the minimax cost saturates: its derivative with respect to the logit is
+# $-D(G(z)) \approx 0$, so the next generator step hardly moves $G$ (the saturation experiment
+# of the lecture measures a gradient hundreds of times smaller than the non-saturating one).
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References
