@@ -50,6 +50,7 @@ from genlab.gan import (
     make_target,
 )
 from genlab.models.gan import GAN_PRESETS, build_gan
+from genlab.widgets import gan_playground
 from genlab.theory import (
     discrete_gan_value,
     gan_value,
@@ -408,6 +409,22 @@ axes[1].plot(pic.axis[seen], pic.d_star[seen], "k--", lw=1, label="D*")
 axes[1].set(xlabel="x", title=f"after {descent.step_count} steps: JSD {pic.jsd:.3f}")
 axes[1].legend(fontsize=8)
 plt.show()
+
+# %% [markdown]
+# Try it in the playground: it starts here in optimal-discriminator mode with the minimax cost.
+# Press **Play** and watch the dashed $D^*$ and the readout: $V(D^*, G)$ tracks
+# $2\,\mathrm{JSD} - \log 4$ down towards $-\log 4 \approx -1.386$. Untick *D = D\** to
+# train a real discriminator instead: $V(D, G)$ then stays *below* $2\,\mathrm{JSD} - \log 4$,
+# because a trained $D$ is never better than the optimal one.
+
+# %%
+playground = gan_playground(1, objective="minimax")
+playground.state.optimal.value = True
+playground.state.frame(steps=20)
+pic = playground.state.last_picture
+print(f"D = D*: V = {pic.value:.3f}, 2 JSD - log 4 = {2 * pic.jsd - LOG4:.3f}")
+assert playground.state.trainer.config.optimal_d and abs(pic.value - (2 * pic.jsd - LOG4)) < 0.1
+playground
 
 # %% [markdown]
 # ## 6. The stationary point

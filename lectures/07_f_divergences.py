@@ -56,6 +56,7 @@ from genlab.divergences import (
 )
 from genlab.gan import GANTrainConfig, GANTrainer, fit_gaussian_fgan, init_gan, make_target
 from genlab.theory import discrete_gan_value, gaussian_mixture
+from genlab.widgets import gan_playground
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
@@ -508,6 +509,21 @@ for name, fit in fits.items():
 assert abs(fits["kl"].loc - exact_fits["kl"][0]) < 0.5 and abs(fits["kl"].variance / exact_fits["kl"][1] - 1) < 0.2
 assert abs(fits["reverse_kl"].loc - exact_fits["reverse_kl"][0]) < 0.2
 assert abs(fits["reverse_kl"].variance / exact_fits["reverse_kl"][1] - 1) < 0.2
+
+# %% [markdown]
+# The playground trains with any row of the table: pick the divergence in *objective* (the
+# discriminator's output goes through that row's activation, the losses are the f-GAN pair of
+# this section). Compare `kl`, `reverse_kl` and `pearson` on three well-separated modes: which
+# ones spread the generator over all three, which settle on fewer?
+
+# %%
+playground = gan_playground(1, objective="kl")
+playground.state.modes.value = 3
+playground.state.frame(steps=20)
+print(f"objective {playground.state.trainer.config.objective}: "
+      f"{playground.state.trainer.step_count} steps, JSD {playground.state.last_picture.jsd:.3f} nats")
+assert playground.state.trainer.target.modes.shape[0] == 3
+playground
 
 # %% [markdown]
 # ## 6. Mode covering and mode seeking
