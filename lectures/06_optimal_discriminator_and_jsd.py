@@ -50,7 +50,6 @@ from genlab.gan import (
     make_target,
 )
 from genlab.models.gan import GAN_PRESETS, build_gan
-from genlab.widgets import gan_playground
 from genlab.theory import (
     discrete_gan_value,
     gan_value,
@@ -58,6 +57,7 @@ from genlab.theory import (
     mixture_of,
     optimal_discriminator,
 )
+from genlab.widgets import gan_playground
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")

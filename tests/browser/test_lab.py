@@ -31,6 +31,8 @@ WIDGETS = {
         "codebook-viewer",
     ],
     "05_implicit_models_and_the_gan_game.ipynb": ["gan-playground"],
+    "06_optimal_discriminator_and_jsd.ipynb": ["gan-playground"],
+    "07_f_divergences.ipynb": ["gan-playground"],
 }
 
 RUN_ALL_TIMEOUT_MS = 240_000
