@@ -586,16 +586,24 @@ class GANTrainConfig:
 # Per data set: the model preset and the training settings that work (CPU-friendly budgets).
 # Images: Adam with betas (0.5, 0.999) as Radford et al. 2016 (Sec. 4), at 5e-4 rather than
 # their 2e-4, and a light lazy R1: the plain game at 2e-4 swings between collapse and recovery on
-# the 1,437 digits; this one improves steadily (about 0.68 of samples recognised at 3000 steps).
+# the 1,437 digits; this one improves steadily (about 0.64 of samples recognised at 3000 steps),
+# and the digits now use the faster recipe below.
 _IMAGES = GANTrainConfig(
     steps=3000, lr=5e-4, lr_d=5e-4, r1=1.0, r1_every=4, log_every=100, eval_samples=256
+)
+# The digits: Adam without momentum, betas (0, 0.99) as in StyleGAN and StyleGAN2 (Karras et
+# al. 2019, 2020), lets both players take 3e-3 steps without R1 and reaches a better generator
+# in half the steps: about 0.75 of samples recognised at 1500 steps with an average of G's
+# weights (:func:`dcgan_digits_run`, seeds 0-4), where betas (0.5, 0.99) reach about 0.64.
+_DIGITS = GANTrainConfig(
+    steps=1500, lr=3e-3, lr_d=3e-3, betas=(0.0, 0.99), r1=0.0, log_every=100, eval_samples=256
 )
 DEFAULTS: dict[str, tuple[str, GANTrainConfig]] = {
     "mixture1d": ("toy1d", GANTrainConfig()),
     # sharper modes than the 1-D target's: a lighter R1 and slower steps
     "mixture2d": ("toy2d", GANTrainConfig(lr=5e-4, lr_d=2e-3, r1=0.3)),
     "ring": ("toy2d", GANTrainConfig(lr=5e-4, lr_d=2e-3, r1=0.1)),
-    "digits": ("digits", _IMAGES),
+    "digits": ("digits", _DIGITS),
     "sprites": ("sprites", _IMAGES),
 }
 
@@ -1692,13 +1700,13 @@ class DigitQuality(NamedTuple):
     n: int
 
 
-@torch.no_grad()
 def dcgan_digit_quality(
     samples: torch.Tensor, classifier: nn.Module | None = None, confidence: float = 0.9
 ) -> DigitQuality:
     """Label ``samples`` ``(n, 1, 8, 8)`` with a :class:`~genlab.models.classifier.
     DigitClassifier` (trained with ``train_digit_classifier(seed=0)`` if none is given): the
-    fraction recognised with ``max_k p(k|x) >= confidence``, and the recognised labels."""
+    fraction recognised with ``max_k p(k|x) >= confidence``, and the recognised labels (no
+    gradients: ``classify`` runs without them)."""
     from genlab.models.classifier import train_digit_classifier
 
     if classifier is None:
@@ -1715,25 +1723,57 @@ def dcgan_digit_quality(
 class DigitsRun(NamedTuple):
     """A DCGAN trained on the digits, judged by a digit classifier."""
 
-    quality: DigitQuality
+    quality: DigitQuality  # of the weight-averaged generator (the trained one if ema=None)
     steps: int
     seconds: float  # training only
     classifier_accuracy: float  # on the held-out digits
+    raw_quality: DigitQuality  # of the trained generator itself, same z
+    samples: torch.Tensor  # (n, 1, 8, 8) the samples judged for ``quality``, CPU
 
 
 def dcgan_digits_run(
-    steps: int | None = None, seed: int = 0, device: str = "cpu", n: int = 1000
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    n: int = 1000,
+    ema: float | None = 0.99,
 ) -> DigitsRun:
-    """Train the default DCGAN on the digits for ``steps`` (default: its budget) and judge
-    ``n`` samples with :func:`dcgan_digit_quality`: the lecture's "recognisable digits" check,
-    as a measurement (about a minute or two on a laptop CPU; the tests use a smaller budget)."""
+    r"""Train the default DCGAN on the digits for ``steps`` (default: its budget, 1500 steps,
+    20-25 s on one laptop CPU core) and judge ``n`` samples with :func:`dcgan_digit_quality`:
+    the lecture's "recognisable digits" check, as a measurement.
+
+    ``ema`` is the decay :math:`\beta` of an exponential moving average of the generator's
+    weights, :math:`\bar\theta_g \leftarrow \beta \bar\theta_g + (1 - \beta) \theta_g`
+    after every generator step (``torch.optim.swa_utils.AveragedModel``; Yazici et al. 2019,
+    Karras et al. 2018): the samples come from :math:`\bar\theta_g`, which averages out the
+    last steps' oscillation. ``ema=None`` samples the trained generator itself; ``raw_quality``
+    always judges it, on the same ``z``.
+    """
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
     from genlab.models.classifier import train_digit_classifier
 
+    if ema is not None and not 0.0 < ema < 1.0:
+        raise ValueError(f"ema must be a decay in (0, 1) or None; got {ema!r}")
     model_config, config = default_setup("digits")
     config = replace(config, seed=seed, device=device, **({"steps": steps} if steps else {}))
     trainer = GANTrainer(init_gan(model_config, seed), "digits", config)
-    trainer.train()
+    generator = trainer.model.generator
+    average = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema)) if ema else None
+    started = time.perf_counter()
+    for _ in range(config.steps):
+        trainer.step()
+        if average is not None:
+            average.update_parameters(generator)
+    seconds = time.perf_counter() - started
     classifier = train_digit_classifier(seed=seed, device=device)
-    samples = trainer.model.sample(n, generator=torch.Generator().manual_seed(seed))
-    quality = dcgan_digit_quality(samples, classifier.model)
-    return DigitsRun(quality, trainer.step_count, trainer.seconds, classifier.test_accuracy)
+    z = draw_noise(n, model_config.latent_dim, torch.Generator().manual_seed(seed))
+    z = z.to(trainer.device)
+    with torch.no_grad():
+        raw = generator(z)  # batch norm uses this batch's statistics, in any mode
+        samples = average.module(z) if average is not None else raw
+    raw_quality = dcgan_digit_quality(raw, classifier.model)
+    quality = dcgan_digit_quality(samples, classifier.model) if average is not None else raw_quality
+    return DigitsRun(
+        quality, config.steps, seconds, classifier.test_accuracy, raw_quality, samples.cpu()
+    )

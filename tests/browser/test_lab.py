@@ -33,6 +33,7 @@ WIDGETS = {
     "05_implicit_models_and_the_gan_game.ipynb": ["gan-playground"],
     "06_optimal_discriminator_and_jsd.ipynb": ["gan-playground"],
     "07_f_divergences.ipynb": ["gan-playground"],
+    "08_training_gans_in_practice.ipynb": ["gan-playground"],
 }
 
 RUN_ALL_TIMEOUT_MS = 240_000
