@@ -226,7 +226,8 @@ print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.it
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)
 #
-# Answer each question in the cell below it, in a few sentences.
+# These are the questions at the end of lecture 08. Answer each in the cell below it, in a
+# few sentences.
 #
 # **1.** A GAN on the ring reaches a low JSD estimate but covers 6 of the 8 modes. How can both
 # be true, and why does the lab report mode coverage next to the JSD?
@@ -248,9 +249,38 @@ print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.it
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_3", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** In section 1.1 of the lecture the minimax generator stalled, yet in section 1.3 the
+# minimax and the non-saturating costs ended up close. What differs between the two experiments?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Why does the lab count outcomes over 32 seeds instead of comparing one run per recipe?
+# What could go wrong with a single seed?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6.** Neither R1 nor a faster discriminator removed collapse alone, but together they did.
+# What does that tell you about reading ablation tables in papers?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_6", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_7_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7.** Why can a moving average of the generator's weights give better samples than the last
+# weights, although the average was never trained against the discriminator?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_7", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References
 # - Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen (2016), *Improved Techniques for Training GANs*, NeurIPS, Sec. 3.1 and 3.4.
 # - Mescheder, Geiger & Nowozin (2018), *Which Training Methods for GANs do actually Converge?*, ICML, eq. 9.
+# - Yazici, Foo, Winkler, Yap, Piliouras & Chandrasekhar (2019), *The Unusual Effectiveness of Averaging in GAN Training*, ICLR.
 # - Chintala et al., *How to train a GAN*, ICCV 2017 tutorial; https://github.com/soumith/ganhacks.
 # - Metz, Poole, Pfau & Sohl-Dickstein (2017), *Unrolled Generative Adversarial Networks*, ICLR (the ring of Gaussians).

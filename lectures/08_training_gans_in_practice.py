@@ -461,18 +461,22 @@ assert set(F_DIVERGENCES) <= set(OBJECTIVES) and {"minimax", "non_saturating"} <
 #
 # ## Check your understanding
 #
-# 1. In section 1.1 the minimax generator stalled, yet in section 1.3 the minimax and the
+# 1. A GAN on the ring reaches a low JSD estimate but covers 6 of the 8 modes. How can both be
+#    true, and why does the lab report mode coverage next to the JSD?
+# 2. One-sided label smoothing caps $D^*$ at $a$. What would smoothing the fake labels to
+#    $b > 0$ do to the optimal discriminator, and why is that harmful?
+# 3. What does the R1 penalty ask of the discriminator, and why does that help the game converge
+#    near its equilibrium?
+# 4. In section 1.1 the minimax generator stalled, yet in section 1.3 the minimax and the
 #    non-saturating costs ended up close. What differs between the two experiments?
-# 2. The collapsed ring generator of section 1.2 never stays on one mode. Why does it keep
-#    jumping, and why does a faster discriminator stop it?
-# 3. Why does the lab count outcomes over 32 seeds instead of comparing one run per recipe? What
+# 5. Why does the lab count outcomes over 32 seeds instead of comparing one run per recipe? What
 #    could go wrong with a single seed?
-# 4. One-sided label smoothing caps $D^*$ at $a$. What would smoothing the fake labels to
-#    $b > 0$ do, and why is that harmful?
-# 5. Neither R1 nor a faster discriminator removed collapse alone, but together they did. What
+# 6. Neither R1 nor a faster discriminator removed collapse alone, but together they did. What
 #    does that tell you about reading ablation tables in papers?
-# 6. Why can a moving average of the generator's weights give better samples than the last
+# 7. Why can a moving average of the generator's weights give better samples than the last
 #    weights, although the average was never trained against the discriminator?
+#
+# Answers are in `solutions/08_training_gans_in_practice`.
 #
 # ## References
 # - Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville & Bengio (2014), *Generative Adversarial Nets*, NeurIPS.

@@ -255,7 +255,8 @@ print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.it
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)
 #
-# Answer each question in the cell below it, in a few sentences.
+# These are the questions at the end of lecture 08. Answer each in the cell below it, in a
+# few sentences.
 #
 # **1.** A GAN on the ring reaches a low JSD estimate but covers 6 of the 8 modes. How can both
 # be true, and why does the lab report mode coverage next to the JSD?
@@ -293,9 +294,61 @@ print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.it
 # supports), while with it the alternating gradient steps converge locally (Mescheder et al.
 # 2018). It also keeps the gradient the generator receives bounded.
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **4.** In section 1.1 of the lecture the minimax generator stalled, yet in section 1.3 the
+# minimax and the non-saturating costs ended up close. What differs between the two experiments?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Two things. In section 1.1 the discriminator was first trained alone until it rejected every
+# fake ($D(G(z)) \approx 0.001$), exactly where the minimax cost is flat, and the generator then
+# took *plain gradient steps*, so a gradient hundreds of times smaller meant a generator that
+# hardly moved. In section 1.3 both players start together, so $D$ never gets that far ahead,
+# and the generator uses Adam, which divides each step by a running estimate of the gradient's
+# size: a small but consistent gradient still gives a step of about the learning rate. Adam
+# hides most of the saturation; the costs still differ in the direction and noise of their
+# gradients, not only their size, which is why they do not end up identical.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Why does the lab count outcomes over 32 seeds instead of comparing one run per recipe?
+# What could go wrong with a single seed?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The outcome of GAN training is a random variable of the seed (initial weights, data and
+# noise order): the same recipe converges with one seed and collapses with the next. One run
+# per recipe compares two draws, so "recipe A beats B" may be luck, and a paper can pick the
+# seed that flatters its method. Over 32 seeds the share of each outcome is an estimate with an
+# error bar (binomially, about $\pm 0.09$ at a share of 0.5), so a difference of several runs
+# out of 32 means something, and a difference of one or two does not.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6.** Neither R1 nor a faster discriminator removed collapse alone, but together they did.
+# What does that tell you about reading ablation tables in papers?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_6", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The effects of tricks are not additive: they interact. An ablation that removes one trick at
+# a time from a full recipe (or adds one at a time to a baseline) can conclude that each is
+# useless on its own, or credit all of the gain to whichever trick came last, while only the
+# combination works. Ablations need combinations, several seeds per cell, and the same budget;
+# a single-factor table over single runs says little about why a recipe works.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_7_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7.** Why can a moving average of the generator's weights give better samples than the last
+# weights, although the average was never trained against the discriminator?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex08_understanding_7", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The alternating gradient steps do not settle at the equilibrium: the two players circle
+# around it (the game's dynamics have a rotational part), so the last weights are one point on
+# an orbit, pulled towards whatever the current discriminator penalises. Averaging the weights
+# over the recent trajectory (Polyak averaging; an exponential moving average, Yazici et al.
+# 2019) cancels much of that oscillation and lands nearer the centre of the orbit, which is
+# closer to the equilibrium generator. It helps when the weights move within one basin, where
+# the average of good generators is itself a good generator; averaging across very different
+# solutions would not.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References
 # - Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen (2016), *Improved Techniques for Training GANs*, NeurIPS, Sec. 3.1 and 3.4.
 # - Mescheder, Geiger & Nowozin (2018), *Which Training Methods for GANs do actually Converge?*, ICML, eq. 9.
+# - Yazici, Foo, Winkler, Yap, Piliouras & Chandrasekhar (2019), *The Unusual Effectiveness of Averaging in GAN Training*, ICLR.
 # - Chintala et al., *How to train a GAN*, ICCV 2017 tutorial; https://github.com/soumith/ganhacks.
 # - Metz, Poole, Pfau & Sohl-Dickstein (2017), *Unrolled Generative Adversarial Networks*, ICLR (the ring of Gaussians).
