@@ -674,7 +674,7 @@ assert C_bimodal[20] > max(C_bimodal[i_left], C_bimodal[i_right])
 #    not make GAN training hopeless, and what does the discriminator's limited capacity have to
 #    do with it?
 #
-# Questions 1-3 are answered in `solutions/06_optimal_discriminator_and_jsd`.
+# Questions 1-4 are answered in `solutions/06_optimal_discriminator_and_jsd`; the others are for discussion.
 #
 # ## References
 # - Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville & Bengio (2014), *Generative Adversarial Nets*, NeurIPS: Prop. 1 (optimal discriminator), Thm. 1 (global minimum), Prop. 2 (convergence).

@@ -594,7 +594,7 @@ plt.show()
 # 8. The Jensen-Shannon row prefers covering in section 6, yet GANs are known for mode collapse.
 #    Give two reasons from lectures 06 and 07.
 #
-# Questions 1-3 are answered in `solutions/07_f_divergences`.
+# Questions 1-4 are answered in `solutions/07_f_divergences`; the others are for discussion.
 #
 # ## References
 # - Nowozin, Cseke & Tomioka (2016), *f-GAN: Training Generative Neural Samplers using Variational Divergence Minimization*, NeurIPS: Tables 1-2, eq. (6).
