@@ -96,6 +96,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
     parser.add_argument("--quick", action="store_true", help="smoke run; do not report figures")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--notebook-repeats", type=int, help="repeats of the notebooks section (default: --repeats)"
+    )
     parser.add_argument("--out", default=str(HERE.parent / "BENCHMARKS.md"))
     parser.add_argument("--child", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -113,7 +116,10 @@ def main(argv=None) -> int:
         title, module = SECTIONS[key]
         # each section in its own process, so that its peak memory is its own
         child = [sys.executable, str(Path(__file__).resolve()), "--child", key]
-        child += ["--repeats", str(args.repeats)] + (["--quick"] if args.quick else [])
+        repeats = (
+            args.notebook_repeats if key == "notebooks" and args.notebook_repeats else args.repeats
+        )
+        child += ["--repeats", str(repeats)] + (["--quick"] if args.quick else [])
         out = subprocess.run(child, check=True, stdout=subprocess.PIPE, text=True).stdout
         result = json.loads(out.rsplit(CHILD_MARK, 1)[1])
         rows = result["rows"]

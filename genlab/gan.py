@@ -450,14 +450,20 @@ def generator_density_1d(
     x0, x1 = gz[:-1], gz[1:]  # each piece maps [z_i, z_i+1] onto [x0, x1]
     slope = (x1 - x0) / (z[1] - z[0])
     lo, hi = torch.minimum(x0, x1), torch.maximum(x0, x1)
-    q = x[:, None]
-    hit = (q >= lo) & (q < hi) & (slope != 0)  # (Q, n - 1): x has a preimage in piece i
-    z_star = z[:-1] + (q - x0) / torch.where(slope == 0, 1.0, slope)
-    if choice("prior", prior, PRIORS) == "normal":
-        p_z = torch.exp(-0.5 * z_star**2) / math.sqrt(2 * math.pi)
-    else:
-        p_z = (z_star.abs() <= math.sqrt(3.0)).double() / (2 * math.sqrt(3.0))
-    return torch.where(hit, p_z / slope.abs(), 0.0).sum(1)
+    normal = choice("prior", prior, PRIORS) == "normal"
+    safe_slope = torch.where(slope == 0, 1.0, slope)
+    out = torch.empty_like(x)
+    chunk = max(1, 2**21 // (n - 1))  # queries per pass: about 2M (query, piece) pairs
+    for start in range(0, len(x), chunk):
+        q = x[start : start + chunk, None]
+        hit = (q >= lo) & (q < hi) & (slope != 0)  # (chunk, n - 1): a preimage in piece i
+        z_star = z[:-1] + (q - x0) / safe_slope
+        if normal:
+            p_z = torch.exp(-0.5 * z_star**2) / math.sqrt(2 * math.pi)
+        else:
+            p_z = (z_star.abs() <= math.sqrt(3.0)).double() / (2 * math.sqrt(3.0))
+        out[start : start + chunk] = torch.where(hit, p_z / slope.abs(), 0.0).sum(1)
+    return out
 
 
 def optimal_logit(target: Target, p_g: Distribution, x: torch.Tensor) -> torch.Tensor:
