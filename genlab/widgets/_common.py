@@ -45,7 +45,7 @@ def float_slider(description: str, value: float, low: float, high: float, step: 
         max=high,
         step=step,
         description=description,
-        continuous_update=True,
+        continuous_update=kw.pop("continuous_update", True),
         readout_format=kw.pop("readout_format", ".2f"),
         style=DESCRIPTION_STYLE,
         layout=widgets.Layout(**SLIDER_LAYOUT),

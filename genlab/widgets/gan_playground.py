@@ -37,7 +37,7 @@ from genlab.gan import (
 )
 from genlab.losses import GENERATOR_KINDS
 from genlab.train import TrainingDiverged
-from genlab.widgets._common import DESCRIPTION_STYLE, SLIDER_LAYOUT, panel, row
+from genlab.widgets._common import DESCRIPTION_STYLE, SLIDER_LAYOUT, float_slider, panel, row
 from genlab.widgets._image import to_png
 from genlab.widgets._svg import SvgPlot
 
@@ -83,19 +83,6 @@ def _int_slider(description, value, low, high):
     )
 
 
-def _float_slider(description, value, low, high, step):
-    return widgets.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        continuous_update=False,
-        style=DESCRIPTION_STYLE,
-        layout=widgets.Layout(**SLIDER_LAYOUT),
-    )
-
-
 def _dropdown(description, options, value):
     return widgets.Dropdown(
         options=list(options),
@@ -120,8 +107,10 @@ class _Playground:
         # -- controls -------------------------------------------------------------------
         if dim == 1:
             self.modes = _int_slider("modes", 2, 1, 3)
-            self.separation = _float_slider("separation", 4.0, 1.0, 6.0, 0.5)
-            self.std = _float_slider("mode std", 0.5, 0.1, 1.0, 0.05)
+            self.separation = float_slider(
+                "separation", 4.0, 1.0, 6.0, 0.5, continuous_update=False
+            )
+            self.std = float_slider("mode std", 0.5, 0.1, 1.0, 0.05, continuous_update=False)
             target_controls = [self.modes, self.separation, self.std]
         else:
             self.target_name = _dropdown("target", TARGETS_2D, target)
