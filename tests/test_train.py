@@ -1,5 +1,7 @@
 """The shared trainer: it learns, is reproducible, logs, calls back, and stops on NaN."""
 
+import shutil
+
 import pytest
 import torch
 from torch import nn
@@ -96,6 +98,36 @@ def test_nan_loss_stops_training_with_the_step_and_a_hint():
     assert model.calls == 4, "training must not continue past the NaN"
 
 
+def test_a_sparser_check_still_names_the_exact_step_and_stops_at_the_next_check():
+    # What CUDA does by default (one sync per check_every steps), forced on the CPU.
+    model = _ExplodesAtStep(bad_step=6)
+    with pytest.raises(
+        TrainingDiverged, match=r"step 6 .*loss = nan.*every 4 steps on cpu, so it ran 2 more"
+    ):
+        fit(
+            model,
+            torch.randn(64, 1),
+            epochs=10,
+            batch_size=8,
+            check_every=4,
+            log_every=100,
+            **QUIET,
+        )
+    assert model.calls == 8, "the check after step 8 must stop training"
+
+
+def test_a_sparse_check_runs_at_every_log_step_so_no_nan_is_logged():
+    model = _ExplodesAtStep(bad_step=3)
+    trainer = Trainer(
+        model, TrainConfig(epochs=5, batch_size=8, check_every=10, log_every=3, **QUIET)
+    )
+    logged = []
+    trainer.add_callback("on_step_end", lambda t: logged.append(t.last["loss"]))
+    with pytest.raises(TrainingDiverged, match="step 3 "):
+        trainer.fit(torch.randn(64, 1))
+    assert logged == [] and model.calls == 3
+
+
 def test_a_huge_learning_rate_is_caught_not_trained_through(blobs):
     genlab.seed_everything(0)
     with pytest.raises(TrainingDiverged, match="diverged"):
@@ -109,6 +141,8 @@ def test_a_huge_learning_rate_is_caught_not_trained_through(blobs):
         ({"lr": -1.0}, "lr"),
         ({"batch_size": 1.5}, "batch_size"),
         ({"device": "tpu"}, "device"),
+        ({"check_every": 0}, "check_every"),
+        ({"compile": "yes"}, "compile"),
     ],
 )
 def test_bad_configs_are_named(overrides, match):
@@ -131,3 +165,34 @@ def test_training_on_cuda_keeps_data_on_the_device(blobs):
     model = build_vae("toy2d")
     fit(model, blobs, epochs=2, device="cuda", progress=False, amp=True)
     assert next(model.parameters()).device.type == "cuda"
+
+
+def test_compile_needs_the_default_step():
+    with pytest.raises(ValueError, match="compile=True compiles the default step"):
+        Trainer(build_vae("toy2d"), TrainConfig(compile=True, **QUIET), step_fn=lambda *a: {})
+
+
+@pytest.mark.skipif(
+    shutil.which("g++") is None and shutil.which("c++") is None,
+    reason="torch.compile on the CPU needs a C++ compiler",
+)
+def test_compiled_training_follows_eager_training(blobs):
+    # Inductor draws its own random numbers unless told to fall back to eager's; with the
+    # same noise, the compiled loss (fused kernels) must track the eager one closely.
+    import torch._dynamo
+    import torch._inductor.config as inductor_config
+
+    torch._dynamo.reset()
+    histories, params = [], []
+    for compile_ in (False, True):
+        genlab.seed_everything(3)
+        model = build_vae("toy2d")
+        with inductor_config.patch(fallback_random=True):
+            history = fit(
+                model, blobs, epochs=3, batch_size=64, log_every=1, compile=compile_, **QUIET
+            )
+        histories.append(torch.tensor(history["loss"]))
+        params.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] >= 1, "nothing was compiled"
+    torch.testing.assert_close(histories[1], histories[0], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(params[1], params[0], rtol=1e-3, atol=1e-4)
