@@ -233,8 +233,7 @@ class Trainer:
         generator = torch.Generator(device="cpu").manual_seed(self.config.seed + self.epoch)
         bar = _progress(epochs, self.config.progress)
         # the losses since the last finite check stay on the device until it is due
-        pending = torch.empty(self.check_every, device=self.device)
-        n_pending = 0
+        pending, n_pending = None, 0
         self.model.train()
         self.stop_requested = False
         started = time.perf_counter()
@@ -256,6 +255,8 @@ class Trainer:
                     if self.check_every == 1:
                         self._check_finite(out["loss"].detach(), self.step)
                     else:
+                        if pending is None:  # in the loss's own dtype: nothing becomes inf
+                            pending = out["loss"].new_empty(self.check_every)
                         pending[n_pending] = out["loss"].detach()
                         n_pending += 1
                         if n_pending == self.check_every or log_now or self.stop_requested:
