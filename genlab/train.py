@@ -74,11 +74,7 @@ class History(dict):
 
 def default_step(model: nn.Module, batch: tuple[torch.Tensor, ...], optimizer) -> dict:
     """One gradient step on ``model.loss(batch)["loss"]``; returns the loss dict (tensors)."""
-    out = model.loss(batch)
-    optimizer.zero_grad(set_to_none=True)
-    out["loss"].backward()
-    optimizer.step()
-    return out
+    return loss_step(model.loss)(model, batch, optimizer)
 
 
 def loss_step(loss_fn: Callable) -> Callable:
