@@ -3,7 +3,7 @@
 Both train the identical model (same initial weights, batch size, epochs, optimizer and loss,
 ``model.loss``); the baseline feeds it through ``DataLoader(TensorDataset(x), shuffle=True)``
 and logs ``loss.item()`` every step, as pytorch/examples/vae does. Throughput is training
-samples per second. The two loops alternate (ABBA order, so drift on a shared machine hits
+samples per second. The loops alternate (ABBA order, so drift on a shared machine hits
 both alike), each pair with its own seed; ``ratio`` is the median over pairs of the pair's
 speed ratio, with the lowest and highest pair after it. The held-out ELBO of every trained model
 is averaged over the pairs (with its standard error), and ``ELBO genlab - examples`` is the mean

@@ -201,7 +201,6 @@ class Trainer:
     def _check_finite(self, losses: torch.Tensor, first_step: int) -> None:
         """Raise at the first non-finite entry of ``losses`` (the losses of steps from
         ``first_step`` on); one host-device sync for all of them."""
-        losses = losses.reshape(-1)
         finite = torch.isfinite(losses)
         if bool(finite.all()):
             return
@@ -248,16 +247,13 @@ class Trainer:
                         out = self.step_fn(self.model, batch, self.optimizer)
                     self.step += 1
                     log_now = self.step % self.config.log_every == 0 or i == steps - 1
-                    if self.check_every == 1:
-                        self._check_finite(out["loss"].detach(), self.step)
-                    else:
-                        if pending is None:  # in the loss's own dtype: nothing becomes inf
-                            pending = out["loss"].new_empty(self.check_every)
-                        pending[n_pending] = out["loss"].detach()
-                        n_pending += 1
-                        if n_pending == self.check_every or log_now or self.stop_requested:
-                            self._check_finite(pending[:n_pending], self.step - n_pending + 1)
-                            n_pending = 0
+                    if pending is None:  # in the loss's own dtype: nothing becomes inf
+                        pending = out["loss"].new_empty(self.check_every)
+                    pending[n_pending] = out["loss"].detach()
+                    n_pending += 1
+                    if n_pending == self.check_every or log_now:
+                        self._check_finite(pending[:n_pending], self.step - n_pending + 1)
+                        n_pending = 0
                     if log_now:
                         self.last = {k: _number(v) for k, v in out.items()}
                         self.history.append({"step": self.step, "epoch": self.epoch, **self.last})

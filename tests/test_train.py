@@ -183,6 +183,7 @@ def test_compiled_training_follows_eager_training(blobs):
     import torch._inductor.config as inductor_config
 
     torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
     histories, params = [], []
     for compile_ in (False, True):
         genlab.seed_everything(3)
