@@ -132,6 +132,18 @@ def _number(value) -> float:
     return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
 
 
+def _loss_of(out) -> torch.Tensor:
+    """The scalar loss tensor of a step function's result, or a clear error."""
+    if not isinstance(out, dict) or "loss" not in out:
+        got = f"keys {sorted(out)}" if isinstance(out, dict) else type(out).__name__
+        raise ValueError(f"step_fn must return a dict with a scalar tensor 'loss'; got {got}")
+    loss = out["loss"]
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        got = f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else repr(loss)
+        raise ValueError(f"step_fn's 'loss' must be a scalar (0-d) tensor; got {got}")
+    return loss
+
+
 def _progress(total: int, enabled: bool):
     if not enabled:
         return None
@@ -198,14 +210,14 @@ class Trainer:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _check_finite(self, losses: torch.Tensor, first_step: int) -> None:
-        """Raise at the first non-finite entry of ``losses`` (the losses of steps from
-        ``first_step`` on); one host-device sync for all of them."""
-        finite = torch.isfinite(losses)
-        if bool(finite.all()):
+    def _check_finite(self, pending: list[torch.Tensor]) -> None:
+        """Raise at the first non-finite loss in ``pending`` (the losses of the latest steps,
+        the last one this step's); one host-device sync for all of them."""
+        values = torch.stack(pending).tolist()  # in the loss's own dtype: nothing becomes inf
+        bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        if bad is None:
             return
-        index = int((~finite).nonzero()[0, 0])
-        late = self.step - (first_step + index)
+        late = len(values) - 1 - bad
         checked = (
             f" Losses are checked every {self.check_every} steps on {self.device.type}, so it "
             f"ran {late} more step(s) before stopping."
@@ -213,8 +225,8 @@ class Trainer:
             else ""
         )
         raise TrainingDiverged(
-            f"training diverged at step {first_step + index} (epoch {self.epoch}): loss = "
-            f"{float(losses[index])}. Try a smaller learning rate (now {self.config.lr:g}), or "
+            f"training diverged at step {self.step - late} (epoch {self.epoch}): loss = "
+            f"{values[bad]}. Try a smaller learning rate (now {self.config.lr:g}), or "
             "clamp the encoder's log-variance; training was stopped, not continued on NaN."
             + checked
         )
@@ -227,8 +239,7 @@ class Trainer:
         batch_size = min(self.config.batch_size, n)
         generator = torch.Generator(device="cpu").manual_seed(self.config.seed + self.epoch)
         bar = _progress(epochs, self.config.progress)
-        # the losses since the last finite check stay on the device until it is due
-        pending, n_pending = None, 0
+        pending: list[torch.Tensor] = []  # losses since the last finite check, on the device
         self.model.train()
         self.stop_requested = False
         started = time.perf_counter()
@@ -240,20 +251,18 @@ class Trainer:
                 steps = max(n // batch_size, 1)
                 for i in range(steps):
                     idx = order[i * batch_size : (i + 1) * batch_size]
-                    batch = tuple(t[idx] for t in tensors)
+                    batch = tuple(t.index_select(0, idx) for t in tensors)
                     if self._cuda_graphs:  # a new iteration: earlier graph outputs may go
                         torch.compiler.cudagraph_mark_step_begin()
                     with self._autocast():
                         out = self.step_fn(self.model, batch, self.optimizer)
                     self.step += 1
                     log_now = self.step % self.config.log_every == 0 or i == steps - 1
-                    if pending is None:  # in the loss's own dtype: nothing becomes inf
-                        pending = out["loss"].new_empty(self.check_every)
-                    pending[n_pending] = out["loss"].detach()
-                    n_pending += 1
-                    if n_pending == self.check_every or log_now:
-                        self._check_finite(pending[:n_pending], self.step - n_pending + 1)
-                        n_pending = 0
+                    # a copy: a CUDA graph's outputs are overwritten by its next replay
+                    pending.append(_loss_of(out).detach().clone())
+                    if len(pending) == self.check_every or log_now:
+                        self._check_finite(pending)
+                        pending = []
                     if log_now:
                         self.last = {k: _number(v) for k, v in out.items()}
                         self.history.append({"step": self.step, "epoch": self.epoch, **self.last})

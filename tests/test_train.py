@@ -160,6 +160,24 @@ def test_bad_data_is_named():
         Trainer(model, TrainConfig(**QUIET)).add_callback("on_batch", print)
 
 
+@pytest.mark.parametrize(
+    ("result", "match"),
+    [
+        (lambda loss: loss, "dict with a scalar tensor 'loss'; got Tensor"),
+        (lambda loss: {"elbo": loss}, r"got keys \['elbo'\]"),
+        (lambda loss: {"loss": float(loss)}, "scalar \\(0-d\\) tensor; got 0.5"),
+        (lambda loss: {"loss": loss.expand(3)}, r"got shape \(3,\)"),
+    ],
+)
+def test_a_step_function_must_return_a_scalar_loss(result, match):
+    def step(model, batch, optimizer):
+        return result(torch.tensor(0.5))
+
+    trainer = Trainer(nn.Linear(1, 1), TrainConfig(epochs=1, **QUIET), step_fn=step)
+    with pytest.raises(ValueError, match=match):
+        trainer.fit(torch.randn(16, 1))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_training_on_cuda_keeps_data_on_the_device(blobs):
     model = build_vae("toy2d")
