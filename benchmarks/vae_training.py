@@ -35,7 +35,7 @@ from genlab.train import TrainConfig, Trainer, evaluate_elbo
 
 # data set -> (preset, epochs, batch size, learning rate, pairs per --repeats, compiled too)
 SETTINGS = {
-    "digits": ("digits", 30, 128, 3e-3, 3, True),  # a run takes about a second: more pairs
+    "digits": ("digits", 30, 128, 3e-3, 10, True),  # a run takes about a second: more pairs
     "sprites": ("sprites", 2, 128, 1e-3, 1, False),
 }
 
