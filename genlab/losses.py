@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from genlab._checks import choice, positive_int, same_shape, tensor_arg
+from genlab._checks import choice, positive, positive_int, same_shape, tensor_arg
 
 __all__ = [
     "ELBO",
@@ -40,10 +40,12 @@ __all__ = [
     "feature_matching_loss",
     "fgan_discriminator_loss",
     "fgan_generator_loss",
+    "free_bits_kl",
     "gan_value",
     "gaussian_kl",
     "gaussian_nll",
     "generator_loss",
+    "iwae_bound",
     "reparam_grad",
     "reparameterize",
     "score_function_grad",
@@ -273,6 +275,45 @@ def elbo(
     reconstruction = -nll.sum(event_dims)  # (*batch, *event) -> batch
     regularization = -gaussian_kl(mu, logvar)  # (*batch, Z) -> batch
     return ELBO(regularization + reconstruction, regularization, reconstruction)
+
+
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    r"""The importance-weighted bound from ``K`` log-weights, over the last dim: ``(..., K) ->
+    (...)``.
+
+    .. math::
+        \mathcal L_K = \log \frac1K \sum_{k=1}^{K} w_k, \qquad
+            \log w_k = \log p(x, z_k) - \log q(z_k \mid x), \quad z_k \sim q(z \mid x)
+
+    Source: Burda, Grosse & Salakhutdinov 2016, Eq. 8. Computed as
+    ``logsumexp(log_w) - log K``, so no weight is exponentiated: finite for any finite log-weight
+    (:math:`\pm 10^4` included) and differentiable. With ``K = 1`` it is the one-sample ELBO;
+    its expectation rises with ``K`` towards :math:`\log p(x)` (Burda et al., Thm. 1).
+    """
+    _event_arg("log_w", log_w)
+    if log_w.shape[-1] < 1:
+        raise ValueError(f"log_w must hold K >= 1 log-weights in its last dim; got {log_w.shape}")
+    return torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])  # (..., K) -> (...)
+
+
+def free_bits_kl(kl_per_dim: torch.Tensor, free_nats: float) -> torch.Tensor:
+    r"""The free-bits KL term: each latent dimension's batch-mean KL, floored at ``free_nats``,
+    summed over dimensions: ``(B, J) -> ()`` (any leading dims are averaged like ``B``).
+
+    .. math::
+        \tilde{\mathcal R} = \sum_{j=1}^{J} \max\Big(\lambda,\; \frac1B \sum_{i=1}^{B}
+            D_{KL}\big(q(z_j \mid x_i) \,\|\, p(z_j)\big)\Big)
+
+    Source: Kingma et al. 2016 (IAF), App. C.8, "free bits": the floor applies to the
+    *minibatch average* of each dimension's KL, not to each sample's. A dimension whose average
+    KL is below :math:`\lambda` = ``free_nats`` gets no gradient from this term, so the encoder
+    may spend up to :math:`\lambda` nats in it for free. ``free_nats = 0`` gives the plain KL,
+    ``kl_per_dim.sum(-1).mean()``.
+    """
+    _event_arg("kl_per_dim", kl_per_dim)
+    free_nats = positive("free_nats", free_nats, allow_zero=True)
+    mean_kl = kl_per_dim.reshape(-1, kl_per_dim.shape[-1]).mean(0)  # (B, J) -> (J,)
+    return mean_kl.clamp(min=free_nats).sum()  # (J,) -> ()
 
 
 # ---------------------------------------------------------------------- gradient estimators
