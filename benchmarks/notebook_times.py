@@ -47,7 +47,7 @@ def time_notebook(path: Path, device: str) -> tuple[float, float]:
 
 def run(device: str = "cpu", repeats: int = 3, quick: bool = False) -> list[dict]:
     rows = []
-    names = sorted((ROOT / "lectures").glob("[0-9][0-9]_*.ipynb"))
+    names = sorted((ROOT / "lectures").glob("[0-9][0-9]*_*.ipynb"))
     for path in names[:2] if quick else names:
         results = [time_notebook(path, device) for _ in range(1 if quick else repeats)]
         times = sorted(seconds for seconds, _ in results)

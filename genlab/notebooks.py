@@ -171,7 +171,7 @@ def syllabus(root: str | os.PathLike | None = None) -> list[Lecture]:
 
     root = repository_root(root) if root is None else Path(root)
     lectures = []
-    for src in sorted((root / "lectures").glob("[0-9][0-9]_*.py")):
+    for src in sorted((root / "lectures").glob("[0-9][0-9]*_*.py")):
         text = src.read_text(encoding="utf-8")
         title = re.search(r"^# #\s+(.+)$", text, flags=re.MULTILINE)
         minutes = re.search(r"Estimated time:\**\s*(\d+)\s*min", text)

@@ -26,7 +26,7 @@ jupytext = pytest.importorskip("jupytext")
 
 
 def _solutions(root):
-    return sorted((root / "solutions").glob("[0-9][0-9]_*.py"))
+    return sorted((root / "solutions").glob("[0-9][0-9]*_*.py"))
 
 
 def test_exercises_are_generated_from_the_solutions(root):
@@ -85,7 +85,7 @@ check("q", f, suite="hidden")
 def test_nbgrader_metadata_survives_the_jupytext_round_trip(folder, root):
     from genlab.grading.assignments import _split_header
 
-    for source in sorted((root / folder).glob("[0-9][0-9]_*.py")):
+    for source in sorted((root / folder).glob("[0-9][0-9]*_*.py")):
         nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
         assert sum(1 for c in nb.cells if nbgrader_metadata(c)) > 10
         # ipynb -> py:percent with the course's jupytext.toml gives the source back

@@ -172,7 +172,7 @@ def _split_header(text: str) -> tuple[str, str] | None:
 def _pairs(root: Path) -> list[tuple[Path, Path]]:
     return [
         (src, root / "exercises" / src.name)
-        for src in sorted((root / "solutions").glob("[0-9][0-9]_*.py"))
+        for src in sorted((root / "solutions").glob("[0-9][0-9]*_*.py"))
     ]
 
 

@@ -45,7 +45,7 @@ def load_assignments(solutions: str | os.PathLike) -> dict[str, Assignment]:
     folder = Path(solutions)
     if not folder.is_dir():
         raise FileNotFoundError(f"solutions folder {folder} does not exist")
-    found = {p.stem: Assignment.load(p) for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))}
+    found = {p.stem: Assignment.load(p) for p in sorted(folder.glob("[0-9][0-9]*_*.ipynb"))}
     if not found:
         raise FileNotFoundError(f"no solution notebooks (NN_*.ipynb) in {folder}")
     return found

@@ -17,7 +17,7 @@ from tests.browser.conftest import ARTIFACTS, ROOT
 
 pytestmark = pytest.mark.browser
 
-LECTURES = sorted(p.name for p in (ROOT / "lectures").glob("[0-9][0-9]_*.ipynb"))
+LECTURES = sorted(p.name for p in (ROOT / "lectures").glob("[0-9][0-9]*_*.ipynb"))
 
 # The genlab widgets each lecture displays (CSS class genlab-<name>).
 WIDGETS = {
