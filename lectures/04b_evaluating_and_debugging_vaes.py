@@ -28,8 +28,8 @@
 # - split $\log p(x) - \text{ELBO}$ into the approximation gap and the amortization gap, and measure both;
 # - define rate, distortion, posterior collapse and active units, place models on the rate-distortion plane, and test two remedies (KL warm-up, free bits).
 #
-# *Estimated time: 70 minutes: 5 setup, 25 for section 1, 15 for section 2, 20 for section 3,
-# 5 for the questions. The notebook runs in under a minute on a laptop CPU.*
+# *Estimated time: 60 minutes: 5 for the setup, 20 for section 1, 12 for section 2, 15 for
+# section 3, 10 for the questions. The notebook runs in under a minute on a laptop CPU.*
 
 # %% [markdown]
 # ## Setup
@@ -93,7 +93,7 @@ def reveal(prediction, answer, why):
 
 
 # %% [markdown]
-# ## 1. The importance-weighted bound (25 minutes)
+# ## 1. The importance-weighted bound (20 minutes)
 #
 # ### What we want, and why the ELBO is not it
 #
@@ -265,7 +265,7 @@ assert L5000 > independent + 3 * data_se
 # larger than the Monte Carlo one: 360 digits are a small sample.
 
 # %% [markdown]
-# ## 2. The two gaps, measured (15 minutes)
+# ## 2. The two gaps, measured (12 minutes)
 #
 # The ELBO of the VAE above is below its log-likelihood by
 # $\log p(x) - \mathcal L(q_\phi) = \mathrm{KL}(q_\phi(z\mid x)\,\|\,p(z\mid x))$. Cremer, Li &
@@ -366,7 +366,7 @@ assert diff.mean().item() > 5 * diff_se and L5000 > elbo_ref.mean().item()
 # the *larger* of the two. Which is larger here is an observation from this one run; check
 # the printout above.
 #
-# ## 3. Posterior collapse and the rate-distortion plane (20 minutes)
+# ## 3. Posterior collapse and the rate-distortion plane (15 minutes)
 #
 # Split the negative ELBO into its two terms (Alemi et al. 2018):
 #
