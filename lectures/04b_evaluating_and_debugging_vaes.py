@@ -40,6 +40,7 @@ import html
 import io
 import math
 import time
+from itertools import pairwise
 
 import matplotlib.pyplot as plt
 import torch
@@ -48,7 +49,6 @@ from torch.distributions import Bernoulli, Independent, Normal
 
 import genlab
 from genlab import data
-from genlab.losses import iwae_bound
 from genlab.metrics import (
     active_units,
     bits_per_dim,
@@ -160,13 +160,13 @@ for K in Ks:
     mean_LK.append(est.estimate.mean().item())
     se_LK.append((est.estimate.std() / math.sqrt(R)).item())
     delta_se.append(est.stderr.mean().item())
-for K, m, s in zip(Ks, mean_LK, se_LK):
+for K, m, s in zip(Ks, mean_LK, se_LK, strict=True):
     print(f"K = {K:5d}: L_K = {m:.5f} +- {s:.5f}   (log p(x) - L_K = {log_px - m:+.5f})")
 z_score = (mean_LK[-1] - log_px) / se_LK[-1]
 print(f"at K = 4096, L_K is {z_score:+.2f} standard errors from the exact log p(x)")
 # L_1 is the ELBO, L_K rises with K, and at K = 4096 it is within 3 standard errors of log p(x)
 assert abs(mean_LK[0] - elbo_exact) < 4 * se_LK[0]
-assert all(a < b + 3 * math.hypot(sa, sb) for a, b, sa, sb in zip(mean_LK, mean_LK[1:], se_LK, se_LK[1:]))
+assert all(mean_LK[i] < mean_LK[i + 1] + 3 * math.hypot(se_LK[i], se_LK[i + 1]) for i in range(len(Ks) - 1))
 assert abs(z_score) < 3 and log_px - mean_LK[-1] < 0.01 * (log_px - elbo_exact) + 3 * se_LK[-1]
 reveal(my_prediction_1, "b", "For large K the bias is about Var(w / p(x)) / (2K) (delta method): "
        "it shrinks like 1/K, and at K = 4096 it is below the standard error.")
@@ -193,8 +193,8 @@ show(fig, "Line plot of the importance-weighted bound L_K against K from 1 to 40
 # times. How honest is it? Compare it with the spread of the 200 repeats:
 
 # %%
-ratio = [s * math.sqrt(R) / d for s, d in zip(se_LK[1:], delta_se[1:])]
-for K, r in zip(Ks[1:], ratio):
+ratio = [s * math.sqrt(R) / d for s, d in zip(se_LK[1:], delta_se[1:], strict=True)]
+for K, r in zip(Ks[1:], ratio, strict=True):
     print(f"K = {K:5d}: spread of 200 repeats / single-run delta-method se = {r:.2f}")
 # the spread of 200 repeats is known to about 5 %: every ratio is above 1, on average by 20 %
 assert all(r > 1.0 for r in ratio) and sum(ratio) / len(ratio) > 1.2, ratio
@@ -324,7 +324,7 @@ for step in range(1, 3001):
 print(" steps | total gap | approximation | amortization   (nats, mean over 1000 x)")
 for step, total, approx, amort in rows:
     print(f"{step:6d} | {total:9.4f} | {approx:13.4f} | {amort:12.5f}")
-assert all(a[3] > b[3] for a, b in zip(rows, rows[1:]))     # the amortization gap shrinks ...
+assert all(a[3] > b[3] for a, b in pairwise(rows))     # the amortization gap shrinks ...
 assert rows[-1][3] < 1e-3 and abs(rows[-1][2] - mf.approximation.mean().item()) < 1e-12
 reveal(my_prediction_2, "a", "The exact posterior mean M^-1 W^T (x - b) is linear in x, and q*'s "
        "variances do not depend on x, so q* is in the encoder's family: a linear encoder can "
@@ -442,8 +442,11 @@ for beta in betas:
           f"ELBO {-(rd.rate + rd.distortion):7.2f} nats, active units {n_active}")
 print(f"six models in {time.perf_counter() - start:.1f} s")
 rates, distortions = [p[1] for p in points], [p[2] for p in points]
-assert all(a > b for a, b in zip(rates, rates[1:])), "the rate falls as beta rises"
-assert all(a < b for a, b in zip(distortions, distortions[1:])), "the distortion rises with beta"
+# monotone, up to the Monte Carlo error of the distortion (16 draws per digit: well below
+# 0.05 nats) once the rate has reached 0
+assert all(a > b - 0.05 for a, b in pairwise(rates)), "the rate falls as beta rises"
+assert all(a < b + 0.05 for a, b in pairwise(distortions)), "the distortion rises"
+assert rates[0] > rates[-1] + 5 and distortions[0] < distortions[-1] - 5
 reveal(my_prediction_3, "a", "A larger beta makes each nat of rate more expensive, so the "
        "optimum trades rate for distortion. The ELBO (beta = 1's objective) is not constant.")
 

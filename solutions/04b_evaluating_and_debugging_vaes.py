@@ -67,12 +67,15 @@ check("ex04b_iwae_bound", iwae_bound, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# One weight far above the others dominates the bound, and $\mathcal L_K$ is never below the
-# mean log-weight (Jensen). Try your own log-weights:
+# One weight far above the others dominates the bound: $\mathcal L_K$ lies between the largest
+# log-weight minus $\log K$ and the largest log-weight, and never below the mean log-weight
+# (Jensen). Try your own log-weights:
 
 # %%
 log_w = torch.tensor([[-1000.0, -1001.0, -1010.0]])
-print(f"L_3 = {iwae_bound(log_w).item():.4f}, mean log-weight {log_w.mean().item():.4f}")
+top = log_w.max().item()
+print(f"L_3 = {iwae_bound(log_w).item():.4f}, between {top - math.log(3):.4f} and {top:.4f}; "
+      f"mean log-weight {log_w.mean().item():.4f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_active_units_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. Active units (2 points)
