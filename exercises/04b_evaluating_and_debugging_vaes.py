@@ -104,7 +104,7 @@ print(active_units(mu, 0.01))
 # ## 3. Free bits, from their description (2 points)
 #
 # `kl_per_dim` holds the KL of each latent dimension for each example of a minibatch, shape
-# `(B, J)`. Kingma et al. (2016, App. C.8) replace the KL term of the loss by a "free bits"
+# `(B, J)`. Kingma et al. (2016, IAF) replace the KL term of the loss by a "free bits"
 # version: each latent dimension may use up to `free_nats` nats of KL, *on average over the
 # minibatch*, without being pushed towards the prior. Below that level the dimension is
 # charged exactly `free_nats` and gets no gradient from this term. Above it, it pays its
@@ -215,5 +215,5 @@ raise NotImplementedError()
 # ## References
 # - Burda, Grosse & Salakhutdinov (2016), *Importance Weighted Autoencoders*.
 # - Cremer, Li & Duvenaud (2018), *Inference Suboptimality in Variational Autoencoders*.
-# - Kingma et al. (2016), *Improved Variational Inference with Inverse Autoregressive Flow*, App. C.8.
+# - Kingma et al. (2016), *Improved Variational Inference with Inverse Autoregressive Flow* (free bits).
 # - Rainforth et al. (2018), *Tighter Variational Bounds are Not Necessarily Better*.

@@ -304,7 +304,7 @@ def free_bits_kl(kl_per_dim: torch.Tensor, free_nats: float) -> torch.Tensor:
         \tilde{\mathcal R} = \sum_{j=1}^{J} \max\Big(\lambda,\; \frac1B \sum_{i=1}^{B}
             D_{KL}\big(q(z_j \mid x_i) \,\|\, p(z_j)\big)\Big)
 
-    Source: Kingma et al. 2016 (IAF), App. C.8, "free bits": the floor applies to the
+    Source: Kingma et al. 2016 (IAF), "free bits" (their appendix): the floor applies to the
     *minibatch average* of each dimension's KL, not to each sample's. A dimension whose average
     KL is below :math:`\lambda` = ``free_nats`` gets no gradient from this term, so the encoder
     may spend up to :math:`\lambda` nats in it for free. ``free_nats = 0`` gives the plain KL,
