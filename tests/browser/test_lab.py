@@ -30,6 +30,7 @@ WIDGETS = {
         "attribute-controls",
         "codebook-viewer",
     ],
+    "04b_evaluating_and_debugging_vaes.ipynb": ["rate-distortion"],
     "05_implicit_models_and_the_gan_game.ipynb": ["gan-playground"],
     "06_optimal_discriminator_and_jsd.ipynb": ["gan-playground"],
     "07_f_divergences.ipynb": ["gan-playground"],
