@@ -90,19 +90,19 @@ except OSError:
     edit = f"""
 import subprocess
 subprocess.Popen(["setsid", "sleep", "{SLEEP}"])
-seen = []
+writable = []
 for path in {[str(genlab_dir / "grading" / "probe.py"), str(genlab_dir / "__init__.py")]!r}:
     try:
         open(path, "a").close()
-        seen.append(path)
+        writable.append(path)
     except OSError:
         pass
 """
     reparameterize = (
         f"{edit}\n"
         "def reparameterize(mu, logvar, eps):\n"
-        "    if seen:\n"
-        "        raise ValueError(f'the attack worked: {seen}')\n"
+        "    if writable:\n"
+        "        raise ValueError(f'the attack worked: {writable}')\n"
         "    return mu + torch.exp(0.5 * logvar) * eps\n"
     )
     registry = (
@@ -194,6 +194,21 @@ def isolated(tmp_path_factory):
         finally:
             listener.close()
         yield _rows(out), root, report, forged
+    for pid in _survivors():  # an unsandboxed run leaves its setsid child behind
+        os.kill(pid, signal.SIGKILL)
+
+
+def _survivors() -> list[int]:
+    """The processes still running the setsid child's command."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if command[:1] == [b"sleep"] and SLEEP.encode() in command:
+            found.append(int(proc.name))
+    return found
 
 
 def _rows(out: Path) -> dict:
@@ -333,14 +348,7 @@ def test_10_a_crash_costs_only_the_questions_that_need_the_cell(isolated):
 def test_11_a_setsid_child_dies_with_its_kernel(isolated):
     rows = isolated[0]
     assert rows[("spy", "z")]["status"] == "passed"
-    survivors = []
-    for proc in Path("/proc").iterdir():
-        try:
-            command = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if command[:1] == [b"sleep"] and SLEEP.encode() in command:
-            survivors.append(int(proc.name))
+    survivors = _survivors()
     for pid in survivors:  # leave nothing behind, then fail
         os.kill(pid, signal.SIGKILL)
     assert not survivors

@@ -1,10 +1,11 @@
 """Run a notebook's cells one by one in a fresh, resource-limited kernel (nbclient).
 
-:class:`Kernel` starts :mod:`genlab.grading.kernel` (memory, CPU-time and file-size limits)
-over unix sockets in a scratch folder, runs one cell at a time with a timeout, keeps at most
-``max_output_bytes`` of output, and tells what happened to each cell (:class:`Outcome`): it
-finished, raised, timed out, ran out of memory, or killed the kernel. Restarting is the
-caller's decision (see :mod:`genlab.grading.grader`).
+:class:`Kernel` starts :mod:`genlab.grading.kernel` (memory, CPU-time and file-size limits),
+in the sandbox of :mod:`genlab.grading.sandbox` where there is one, over unix sockets in the
+kernel's own folder; it runs one cell at a time with a timeout, keeps at most
+``max_output_bytes`` of output of any type (the answers a probe asked for aside), and tells
+what happened to each cell (:class:`Outcome`): it finished, raised, timed out, ran out
+of memory, or killed the kernel. Restarting is the caller's decision (see :mod:`genlab.grading.grader`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class GradeConfig:
     timeout: float = 300.0  # seconds for the whole submission
     max_output_bytes: int = 2_000_000  # output kept from the notebook's cells
     memory_mb: int = 2048  # memory the notebook may allocate beyond torch and genlab
-    restarts: int = 3  # kernel restarts after a cell that hangs or crashes
+    restarts: int = 3  # kernel restarts charged to one question (cells it needs hang or crash)
     device: str = "cpu"  # GENLAB_DEVICE inside the kernel
 
 

@@ -22,14 +22,15 @@ How one submission is graded (:func:`grade_submission`):
 Threat model. Nothing the kernel prints, raises or writes is taken as a verdict: a pass needs
 the right numbers for inputs the notebook has not seen. So monkeypatching ``check`` or the
 judge, redefining builtins (``AssertionError``, ``print``), forging answers, or writing result
-files (:mod:`genlab.grading.batch` rewrites them) cannot make a wrong answer pass; editing or
-deleting test cells does not remove them. What the grader cannot see is *how* the notebook
-computed the numbers: an answer that calls genlab's own implementation, or runs the solution
-notebook's code, passes (the notebook row flags imports of genlab's math modules for
-review). The kernel runs as the grader's user: code that deliberately attacks the grading
-machine (a process that outlives its kernel and rewrites the output folder later, killing
-the grader, reading other submissions) is out of scope here; grade inside a container for
-that (see ``docs/grading.md``).
+files (:mod:`genlab.grading.batch` signs its results and rewrites them) cannot make a wrong
+answer pass; editing or deleting test cells does not remove them. On Linux with bubblewrap
+the kernel runs in :mod:`genlab.grading.sandbox`: it sees genlab and the Python environment
+read-only (without the grader's references), its own folder with a copy of its submission,
+and nothing else: no other submission, no output folder, no network, no process of the
+grader's. A crash is charged to the questions that need the crashing cell (``restarts``
+each). What the grader cannot see is *how* the notebook computed the numbers: an answer
+that reaches genlab's own implementation is flagged on the notebook row
+(:func:`reference_routes`), one that copies its code is not.
 """
 
 from __future__ import annotations
