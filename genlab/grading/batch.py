@@ -105,14 +105,19 @@ def _discover(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, str]
                 if any(s.startswith(".") for s in relative.parts[:-1]):
                     skipped.append(label)
                 elif p.is_symlink() or p.is_file():
-                    found.setdefault(p.absolute(), (p, label))
+                    found.setdefault(_real(p), (p, label))
         elif path.is_file() or path.is_symlink():
-            found.setdefault(path.absolute(), (path, path.as_posix()))
+            found.setdefault(_real(path), (path, path.as_posix()))
         else:
             raise FileNotFoundError(f"submission {path} does not exist")
     if not found:
         raise ValueError("no submissions found: give notebook files or folders that hold some")
     return list(found.values()), skipped
+
+
+def _real(path: Path) -> Path:
+    """The path with its folders resolved but not the file itself (a link stays a link)."""
+    return Path(os.path.realpath(path.parent)) / path.name
 
 
 def _match(path: Path, data: bytes, assignments: dict[str, Assignment]) -> Assignment | None:
@@ -179,7 +184,7 @@ def _read_record(path: Path, sha: str, assignment: Assignment | None, key: bytes
     if not (
         isinstance(record, dict)
         and isinstance(record.get("hmac"), str)
-        and hmac.compare_digest(record["hmac"], _mac(record, key))
+        and hmac.compare_digest(record["hmac"].encode(), _mac(record, key).encode())
         and record.get("submission_sha256") == sha
         and isinstance(record.get("rows"), list)
     ):

@@ -5,7 +5,8 @@ in the sandbox of :mod:`genlab.grading.sandbox` where there is one, over unix so
 kernel's own folder; it runs one cell at a time with a timeout, keeps at most
 ``max_output_bytes`` of output of any type (the answers a probe asked for aside), and tells
 what happened to each cell (:class:`Outcome`): it finished, raised, timed out, ran out
-of memory, or killed the kernel. Restarting is the caller's decision (see :mod:`genlab.grading.grader`).
+of memory, or killed the kernel. Restarting is the caller's decision (see
+:mod:`genlab.grading.grader`).
 """
 
 from __future__ import annotations

@@ -81,6 +81,7 @@ _REGISTRY_NAMES = {"get_question", "registered_questions", "evaluate", "judge", 
 # ways to reach a module or a function without naming it in an import
 _DYNAMIC_MODULES = {"importlib", "runpy", "imp", "pkgutil", "builtins", "gc", "inspect", "ctypes"}
 _DYNAMIC_CALLS = {"__import__", "exec", "eval", "compile", "globals", "vars", "getattr"}
+_DYNAMIC_CALLS |= {"get_ipython"}  # magics and shell commands: code given as text
 _DYNAMIC_ATTRIBUTES = {"__dict__", "__globals__", "__builtins__", "__subclasses__", "__code__"}
 
 
@@ -169,13 +170,14 @@ def _defines(source: str, name: str) -> bool:
 
 
 def _parse(source: str):
-    """The cell's syntax tree, IPython's ``%magic`` and ``!shell`` lines left out (None if it
-    is not Python)."""
+    """The cell's syntax tree as IPython runs it (magics and ``!shell`` lines become
+    ``get_ipython()`` calls), or None if it is not valid: then it runs nothing."""
     import ast
 
-    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+    from IPython.core.inputtransformer2 import TransformerManager
+
     try:
-        return ast.parse("\n".join(lines))
+        return ast.parse(TransformerManager().transform_cell(source))
     except (SyntaxError, ValueError):
         return None
 
@@ -188,9 +190,17 @@ def reference_routes(source: str) -> set[str]:
     import ast
 
     tree = _parse(source)
-    if tree is None:  # not Python: say so rather than guess
-        return {"code that is not valid Python"}
+    if tree is None:
+        return set()
     found = set()
+    allowed = set()  # %matplotlib is get_ipython().run_line_magic("matplotlib", ...)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) == "get_ipython().run_line_magic"
+            and [a.value for a in node.args[:1] if isinstance(a, ast.Constant)] == ["matplotlib"]
+        ):
+            allowed.add(id(node.func.value.func))
 
     def module(name: str) -> None:
         parts = name.split(".")
@@ -220,7 +230,10 @@ def reference_routes(source: str) -> set[str]:
             elif node.attr == "modules" and ast.unparse(node.value).endswith("sys"):
                 found.add("sys.modules")
         elif isinstance(node, ast.Name) and node.id in _DYNAMIC_CALLS | _REGISTRY_NAMES:
-            found.add(f"{node.id}()" if node.id in _DYNAMIC_CALLS else node.id)
+            if node.id == "get_ipython" and id(node) not in allowed:
+                found.add("IPython magics or shell commands")
+            elif node.id != "get_ipython":
+                found.add(f"{node.id}()" if node.id in _DYNAMIC_CALLS else node.id)
     return found
 
 
