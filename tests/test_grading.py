@@ -436,8 +436,8 @@ def test_mixed_batch_row_by_row(batch):
         "flood": "warning",
         "memory": "warning",
         "tampered": "warning",
-        "monkeypatch": "ok",
-        "builtins": "ok",
+        "monkeypatch": "warning",  # it imports genlab.grading.checks: flagged for review
+        "builtins": "warning",  # it imports builtins: flagged for review
         "forge": "ok",
         "invalid": "error",
     }
