@@ -18,7 +18,8 @@ def add_grade_parser(subparsers) -> argparse.ArgumentParser:
     grade = subparsers.add_parser(
         "grade",
         help="grade submitted notebooks (files or folders) into a CSV and feedback files",
-        description="Grade submitted notebooks. Each runs in a fresh, resource-limited kernel; "
+        description="Grade submitted notebooks. Each runs in a fresh, resource-limited kernel "
+        "(in a bubblewrap sandbox on Linux, where it sees nothing but itself); "
         "every verdict is decided by the grader, outside the student's kernel. Writes "
         "DIR/grades.csv (submission, question, points, max_points, status, message), "
         "DIR/feedback/*.md and DIR/results/*.json; rerunning resumes where a run stopped.",
