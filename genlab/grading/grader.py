@@ -644,9 +644,9 @@ def read_submission(path: str | os.PathLike) -> bytes:
         fd = os.open(path, flags)
     except OSError as err:
         if os.path.islink(path):
-            raise ValueError("it is a symbolic link; it was not read") from None
-        raise ValueError(f"it cannot be read ({err.strerror})") from None
+            raise ValueError("the file is a symbolic link; it was not read") from None
+        raise ValueError(f"the file cannot be read ({err.strerror})") from None
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise ValueError("it is not a regular file; it was not read")
+            raise ValueError("the file is not a regular file; it was not read")
         return f.read()
