@@ -17,6 +17,7 @@ import torch
 from genlab._checks import positive, positive_int
 from genlab.widgets._common import (
     DESCRIPTION_STYLE,
+    MIN_CELL_PX,
     Renderer,
     batch_input,
     evaluating,
@@ -28,10 +29,14 @@ from genlab.widgets._common import (
     one_input,
     panel,
     row,
+    show,
 )
 from genlab.widgets._image import grid, to_png
 
 __all__ = ["interpolation", "latent_explorer", "manifold_grid", "traversal"]
+
+GRID_SIDE = 480  # manifold grid: display size in pixels, whatever n
+GRID_MAX_N = GRID_SIDE // MIN_CELL_PX  # 15: the largest grid with cells of >= 32 px
 
 
 def _decode(model, z: torch.Tensor) -> torch.Tensor:
@@ -48,10 +53,11 @@ def _encode_mu(model, x: torch.Tensor) -> torch.Tensor:
 
 
 def _grid_scale(hw: tuple[int, int], cells: int, scale: int | None, target: int) -> int:
-    """Upscale factor so that ``cells`` images (plus 1-pixel gaps) span about ``target`` pixels."""
+    """Upscale factor so that ``cells`` images (plus 1-pixel gaps) span about ``target`` pixels,
+    and each image at least ``MIN_CELL_PX`` (an 8 x 8 digit: 32 px)."""
     if scale is not None:
         return positive_int("scale", scale)
-    return max(1, target // (cells * (max(hw) + 1)))
+    return max(-(-MIN_CELL_PX // max(hw)), target // (cells * (max(hw) + 1)))
 
 
 def _dim_dropdown(description: str, latent_dim: int, value: int) -> widgets.Dropdown:
@@ -117,7 +123,7 @@ def latent_explorer(
         if holding[0]:
             return
         z_now = z()
-        image.value = render(_decode(model, z_now)[0])
+        show(image, render(_decode(model, z_now)[0]))
         readout.value = f"<code>z = {_fmt(z_now[0])}</code>"
 
     def reset(_button=None) -> None:
@@ -180,7 +186,7 @@ def manifold_grid(
     span = positive("span", span)
     device, dtype = model_device(model)
     n_slider = widgets.IntSlider(
-        value=n, min=2, max=max(30, n), description="grid size n", style=DESCRIPTION_STYLE
+        value=n, min=2, max=max(GRID_MAX_N, n), description="grid size n", style=DESCRIPTION_STYLE
     )
     span_slider = float_slider("span", span, 0.25, max(6.0, span), 0.05)
     x_drop = _dim_dropdown("columns", model.latent_dim, dim_x)
@@ -198,8 +204,10 @@ def manifold_grid(
         z[:, :, dx] = ticks[None, :]
         z[:, :, dy] = ticks.flip(0)[:, None]
         images = _decode(model, z.reshape(k * k, -1))  # (k*k, *input_shape)
-        cell = _grid_scale(hw, k, scale, target=384)
-        image.value = to_png(grid(images, nrow=k), scale=cell, cmap=cmap)
+        # one display size for every n: the PNG at an integer scale, the browser scales the
+        # rest with nearest-neighbour sampling (cells >= 32 px up to n = GRID_MAX_N)
+        cell = positive_int("scale", scale) if scale else max(1, GRID_SIDE // (k * (max(hw) + 1)))
+        show(image, to_png(grid(images, nrow=k), scale=cell, cmap=cmap), side=GRID_SIDE)
         readout.value = (
             f"columns: z[{dx}] from {-s:.2f} to {s:.2f} &nbsp;·&nbsp; rows: z[{dy}] from "
             f"{s:.2f} (top) to {-s:.2f} (bottom) &nbsp;·&nbsp; other latents 0"
@@ -266,7 +274,7 @@ def interpolation(
     def refresh(_change=None) -> None:
         alpha = slider.value
         z = (1 - alpha) * mu_a + alpha * mu_b
-        image.value = big(_decode(model, z)[0])
+        show(image, big(_decode(model, z)[0]))
         readout.value = (
             f"<code>z = (1 − α) μ(x_a) + α μ(x_b)</code>, α = {alpha:.2f}, "
             f"<code>z = {_fmt(z[0])}</code>"
@@ -333,7 +341,7 @@ def traversal(
     steps = positive_int("steps", steps, minimum=2)
     device, dtype = model_device(model)
     mu = _encode_mu(model, x)  # (B, Z)
-    cell = _grid_scale(hw, max(steps, len(dims)), scale, target=448)
+    cell = _grid_scale(hw, max(steps, len(dims)), scale, target=320)
     index = None
     if len(x) > 1:
         index = widgets.Dropdown(
@@ -360,9 +368,9 @@ def traversal(
         for r, d in enumerate(dims):
             z[r, :, d] = ticks
         images = _decode(model, z.reshape(len(dims) * steps, -1))
-        image.value = to_png(grid(images, nrow=steps), scale=cell, cmap=cmap)
+        show(image, to_png(grid(images, nrow=steps), scale=cell, cmap=cmap))
         pair = torch.stack([x[i].float().cpu(), _decode(model, mu[i : i + 1])[0]])
-        source.value = to_png(grid(pair, nrow=1), scale=cell, cmap=cmap)
+        show(source, to_png(grid(pair, nrow=1), scale=cell, cmap=cmap))
         readout.value = (
             f"rows (top to bottom): {', '.join(labels)} &nbsp;·&nbsp; "
             f"columns: that latent from {-s:.2f} to {s:.2f} &nbsp;·&nbsp; "
