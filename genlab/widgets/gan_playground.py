@@ -334,9 +334,11 @@ class _Playground:
         target = self.trainer.target
         samples = pic.samples[None]
         covered = modes_covered(target, samples)[0].numpy().astype(bool)
-        outcome = classify_runs(target, samples, torch.tensor([pic.jsd]))[0]
-        collapsed = outcome == "mode_collapsed" and self.trainer.step_count > 0
-        return {"covered": covered, "collapsed": collapsed, "outcome": outcome}
+        collapsed = False
+        if not covered.all() and self.trainer.step_count > 0:  # else it cannot have collapsed
+            outcome = classify_runs(target, samples, torch.tensor([pic.jsd]))[0]
+            collapsed = outcome == "mode_collapsed"
+        return {"covered": covered, "collapsed": collapsed}
 
     def _collapse_note(self) -> str:
         hit = self.coverage["covered"]
