@@ -119,7 +119,8 @@ def elbo_gap_explorer(lvm, x: torch.Tensor, *, dim: int = 0) -> widgets.VBox:
     Parts: ``sliders`` (mean, log-variance), ``button`` (E-step: :math:`q \leftarrow p(z|x)`),
     ``readout`` (the numbers), ``bar``, ``picture`` (an SVG of :math:`q(z_{dim})` and
     :math:`p(z_{dim}|x)`, the marginals along the slider's coordinate), ``numbers`` (a dict
-    ``log_px``, ``elbo``, ``kl`` refreshed on every change), ``q()`` (the current :math:`q`, batch (1,), event (k,)).
+    ``log_px``, ``elbo``, ``kl`` refreshed on every change), ``q()`` (the current :math:`q`,
+    batch (1,), event (k,)).
     CSS class ``genlab-elbo-gap``.
     """
     missing = [m for m in _LVM_METHODS if not callable(getattr(lvm, m, None))]
