@@ -37,10 +37,12 @@
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_quantize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

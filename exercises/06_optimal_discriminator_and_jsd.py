@@ -39,10 +39,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 

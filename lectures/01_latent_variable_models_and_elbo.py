@@ -39,12 +39,14 @@ import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 import genlab
+import genlab.plots
 from genlab.losses import gaussian_kl
 from genlab.theory import LinearGaussianLVM
 from genlab.widgets import elbo_gap_explorer
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 torch.set_default_dtype(torch.float64)  # identities are checked to 1e-9: float64 throughout
 

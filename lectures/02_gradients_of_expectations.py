@@ -35,10 +35,12 @@ import matplotlib.pyplot as plt
 import torch
 
 import genlab
+import genlab.plots
 from genlab.losses import estimator_variance, reparam_grad, reparameterize, score_function_grad
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 torch.set_default_dtype(torch.float64)  # gradients are compared to 1e-3 here: float64 keeps noise out
 

@@ -37,6 +37,7 @@ import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
 import genlab
+import genlab.plots
 from genlab import data
 from genlab.losses import elbo, gaussian_kl, gaussian_nll, reparameterize
 from genlab.models import VAEConfig, build_vae
@@ -45,6 +46,7 @@ from genlab.widgets import latent_explorer, manifold_grid
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget. The defaults train in seconds on a laptop CPU; on a GPU, raise them.
@@ -168,7 +170,7 @@ genlab.seed_everything(0)
 toy_vae = build_vae("toy2d")
 start = time.perf_counter()
 before = evaluate_elbo(toy_vae, moons_test)
-history = fit(toy_vae, moons_train, epochs=150 * SCALE, batch_size=128, lr=3e-3, progress=False)
+history = fit(toy_vae, moons_train, epochs=150 * SCALE, batch_size=128, lr=3e-3, progress=True)
 after = evaluate_elbo(toy_vae, moons_test)
 print(f"held-out ELBO per point: {before:.3f} before, {after:.3f} after training "
       f"({time.perf_counter() - start:.1f} s on {next(toy_vae.parameters()).device})")
@@ -221,7 +223,7 @@ train, test = data.digits("train"), data.digits("test")
 genlab.seed_everything(0)
 vae = build_vae("digits")
 start = time.perf_counter()
-history = fit(vae, train.images, epochs=100 * SCALE, batch_size=128, lr=3e-3, progress=False)
+history = fit(vae, train.images, epochs=100 * SCALE, batch_size=128, lr=3e-3, progress=True)
 seconds = time.perf_counter() - start
 held_out = evaluate_elbo(vae, test.images)
 print(f"trained in {seconds:.1f} s; held-out ELBO {held_out:.2f} nats per image "

@@ -37,6 +37,7 @@ import matplotlib.pyplot as plt
 import torch
 
 import genlab
+import genlab.plots
 from genlab import data
 from genlab.models import build_vae
 from genlab.models.classifier import train_digit_classifier
@@ -62,6 +63,7 @@ from genlab.widgets import (
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget: the defaults fit in a minute on a laptop CPU. On a GPU, raise it.
@@ -85,7 +87,7 @@ def show(images, title, nrow=10):
 
 # %%
 vae = build_vae("digits")
-fit(vae, train.images, epochs=100 * SCALE, batch_size=128, lr=3e-3, progress=False)
+fit(vae, train.images, epochs=100 * SCALE, batch_size=128, lr=3e-3, progress=True)
 device = next(vae.parameters()).device
 print(f"held-out ELBO {evaluate_elbo(vae, test.images):.2f} nats per image")
 manifold_grid(vae, n=12, span=2.5)
@@ -180,7 +182,7 @@ genlab.seed_everything(0)
 dcign = DCIGN(DCIGN_PRESETS["sprites_small"])
 factor_data = factor_batch_data(400 * SCALE, 16, seed=0)
 start = time.perf_counter()
-trainer = Trainer(dcign, TrainConfig(epochs=2, batch_size=1, lr=2e-3, seed=0, progress=False), step_fn=dcign_step)
+trainer = Trainer(dcign, TrainConfig(epochs=2, batch_size=1, lr=2e-3, seed=0, progress=True), step_fn=dcign_step)
 trainer.fit(tuple(factor_data))
 for group in trainer.optimizer.param_groups:  # a last epoch at a lower learning rate settles the units
     group["lr"] = 4e-4
@@ -229,7 +231,7 @@ traversal(dcign, sprites_test.images, span=2.5, steps=9)
 # %%
 genlab.seed_everything(0)
 cvae = CVAE(CVAE_PRESETS["digits"])
-fit(cvae, (train.images, digit_attributes(train.labels)), epochs=40 * SCALE, batch_size=64, lr=2e-3, progress=False)
+fit(cvae, (train.images, digit_attributes(train.labels)), epochs=40 * SCALE, batch_size=64, lr=2e-3, progress=True)
 cvae_device = next(cvae.parameters()).device
 requested = torch.arange(10).repeat_interleave(20)
 with torch.no_grad():
@@ -295,7 +297,7 @@ assert torch.equal(grad, weights)  # straight through: dL/dz_e = dL/dz_q
 print("nearest codes and straight-through gradient: checked")
 
 start = time.perf_counter()
-fit(vq, train.images, epochs=10 * SCALE, batch_size=64, lr=2e-3, progress=False)
+fit(vq, train.images, epochs=10 * SCALE, batch_size=64, lr=2e-3, progress=True)
 usage = codebook_usage(vq, test.images.to(next(vq.parameters()).device))
 print(f"trained in {time.perf_counter() - start:.1f} s; held-out digits use {usage.usage:.0%} of the "
       f"{len(vq.codebook)} codes (perplexity {usage.perplexity:.1f})")

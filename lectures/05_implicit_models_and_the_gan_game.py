@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 import genlab
+import genlab.plots
 from genlab import losses
 from genlab.gan import (
     GANTrainConfig,
@@ -54,6 +55,7 @@ from genlab.widgets import gan_playground
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget: the toy GANs here train in seconds on a laptop CPU. Raise SCALE to train

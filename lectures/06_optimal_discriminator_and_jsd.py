@@ -40,6 +40,7 @@ import torch
 from torch.distributions import Normal
 
 import genlab
+import genlab.plots
 from genlab import losses
 from genlab.divergences import discrete_f_divergence, f_divergence, js_divergence, kl_divergence
 from genlab.gan import (
@@ -61,6 +62,7 @@ from genlab.widgets import gan_playground
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget: the toy GANs here train in seconds on a laptop CPU. Raise SCALE to train

@@ -45,6 +45,7 @@ from scipy import integrate, special, stats
 from torch.distributions import Normal
 
 import genlab
+import genlab.plots
 from genlab import losses
 from genlab.divergences import (
     F_DIVERGENCES,
@@ -60,6 +61,7 @@ from genlab.widgets import gan_playground
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget: the f-GANs here train in seconds on a laptop CPU. Raise SCALE to train longer.

@@ -41,6 +41,7 @@ import torch
 from IPython.display import Markdown, display
 
 import genlab
+import genlab.plots
 from genlab import data, losses
 from genlab.divergences import F_DIVERGENCES
 from genlab.gan import (
@@ -61,6 +62,7 @@ from genlab.widgets import gan_playground
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # ---- Training budget ---------------------------------------------------------------------
@@ -329,6 +331,8 @@ torch.testing.assert_close(grad_penalty, grad_closed)
 # generator step (the slides' learning procedure allows any $k$; Goodfellow et al. used $k = 1$).
 
 # %%
+from tqdm.auto import tqdm  # a bar: this cell trains 5 x 32 GANs
+
 _, mixture_config = default_setup("mixture1d")
 tricks = {
     "plain (beta1 = 0.5)": plain,
@@ -340,7 +344,7 @@ tricks = {
 }
 start = time.perf_counter()
 by_trick = {"plain (beta1 = 0.5)": by_objective["non_saturating"]}  # the same runs as in 1.3
-for name, changes in list(tricks.items())[1:]:
+for name, changes in tqdm(list(tricks.items())[1:], desc="recipes", leave=False):
     by_trick[name] = compare_objectives(("non_saturating",), n_runs=N_RUNS, dataset="mixture1d", steps=MANY_STEPS,
                                         device=TOY_DEVICE, log_every=MANY_STEPS, **changes)["non_saturating"]
 print(f"{(len(tricks) - 1) * N_RUNS} runs in {time.perf_counter() - start:.1f} s "

@@ -39,11 +39,13 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 from genlab.theory import LinearGaussianLVM
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_log_joint_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
