@@ -165,7 +165,7 @@ class _Playground:
             description="Play",
             show_repeat=False,
         )
-        self.play.layout.width = "128px"
+        self.play.layout.width = "108px"
         self.step_d_button = widgets.Button(description="Step D", tooltip="one discriminator step")
         self.step_d_many_button = widgets.Button(
             description=f"Step D ×{D_BURST}",
@@ -175,8 +175,8 @@ class _Playground:
         self.step_button = widgets.Button(description="Step", tooltip="k D steps, then one G step")
         self.reset_button = widgets.Button(description="Reset", button_style="warning")
         for b in (self.step_button, self.reset_button, self.step_d_button, self.step_g_button):
-            b.layout.width = "62px"
-        self.step_d_many_button.layout.width = "128px"
+            b.layout.width = "76px"
+        self.step_d_many_button.layout.width = "108px"
         self.plot = widgets.HTML()
         self.plot.add_class("genlab-gan-plot")
         self.readout = widgets.HTML()
@@ -460,6 +460,7 @@ class _Playground:
         side.hline(LOG4 / 2, palette.THEME["frame"], 0.8, dash="2,3")
         if len(jsd):
             side.line(jsd[:, 0], jsd[:, 1], JSD_COLOR, 1.6)
+            side.marker(float(jsd[-1, 0]), float(jsd[-1, 1]), JSD_COLOR, 3.0)  # the latest
         side.legend([("JSD(p_data ‖ p_g)", JSD_COLOR), ("log 2", palette.THEME["frame"])])
         side.axes(xlabel="updates (D and G)", ylabel="nats", yticks=[0, 0.2, 0.4, 0.6])
         return plot.svg("genlab-svg genlab-gan-losses"), side.svg("genlab-svg genlab-gan-jsd")
@@ -473,19 +474,23 @@ class _Playground:
         cells = [
             ("generator steps", f"{t.step_count}"),
             ("discriminator steps", f"{t.d_steps}"),
-            ("JSD(p_data ‖ p_g)", f"{_number(pic.jsd, '.4f')} nats"),
+            ("JSD(p_data ‖ p_g)", f"{_number(pic.jsd, '.4f')}"),
             ("V(D, G)", _number(pic.value, ".4f")),
             ("2 JSD − log 4", _number(2 * pic.jsd - LOG4, ".4f")),
-            ("mean D real / fake", f"{_number(d_real, '.3f')} / {_number(d_fake, '.3f')}"),
+            ("mean D real / fake", f"{_number(d_real, '.2f')} / {_number(d_fake, '.2f')}"),
         ]
         if self.dim == 1:
             cells.append(("mean |D − D*| on data", _number(self._d_error(pic), ".3f")))
         cells.append(("modes covered", f"{int(hit.sum())} of {len(hit)}"))
-        cells.append(("mode", f"{mode}, {t.config.objective}"))
         body = "".join(
-            f"<tr><td style='padding:0 0.6em 0 0'>{k}</td>"
-            f"<td style='font-family:monospace;text-align:right;padding:0'>{v}</td></tr>"
+            f"<tr><td style='padding:0 0.5em 0 0;white-space:nowrap'>{k}</td>"
+            f"<td style='font-family:monospace;text-align:right;padding:0;white-space:nowrap'>"
+            f"{v}</td></tr>"
             for k, v in cells
+        )
+        body += (
+            f"<tr><td colspan='2' style='padding:0'>{mode} · {t.config.objective} · "
+            "JSD, V in nats</td></tr>"
         )
         collapse = (
             f"<div class='genlab-gan-collapse' style='font-weight:bold;color:{palette.HIGHLIGHT}'>"
