@@ -237,3 +237,23 @@ def test_step_d_many_moves_the_drawn_discriminator_towards_d_star(gallery):
     moved = sum(abs(a - b) for a, b in zip(before, after, strict=True)) / len(before)
     assert moved > 5.0, f"D(x) moved {moved:.1f} px on average: not visible"
     assert after_error < 0.5 * before_error, (before_error, after_error)
+
+
+def test_a_click_on_the_latent_pad_moves_z_there(gallery):
+    page = gallery
+    explorer = page.locator(".genlab-latent-explorer").first
+    explorer.scroll_into_view_if_needed()
+    pad = explorer.locator("svg.genlab-pad").first
+    left, top, right, bottom = (float(v) for v in pad.get_attribute("data-box").split())
+    # data (1.5, -1.5) on axes from -3 to 3: three quarters across, three quarters down
+    pad.click(position={"x": left + 0.75 * (right - left), "y": top + 0.75 * (bottom - top)})
+    page.wait_for_function(
+        "() => !document.querySelector('.genlab-latent-explorer code').textContent"
+        ".startsWith('z = (0.00, 0.00')",
+        timeout=30_000,
+    )
+    text = explorer.locator("code").first.inner_text()
+    z0, z1 = (float(v) for v in text.split("(")[1].rstrip(")").split(","))
+    # within a pixel (6 / 242 of a unit) plus the sliders' step (0.03)
+    assert abs(z0 - 1.5) < 0.06 and abs(z1 + 1.5) < 0.06, text
+    explorer.screenshot(path=str(ARTIFACTS / "look-latent-explorer-clicked.png"))
