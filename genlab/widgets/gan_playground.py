@@ -56,6 +56,7 @@ D_BURST = 50  # discriminator steps of the "Step D ×50" button
 TARGETS_2D = ("ring", "mixture2d")
 LOG4 = math.log(4.0)
 CURVE_STEPS = 400  # updates of each loss curve shown
+COLLAPSE_EVERY = 50  # while playing, the collapse verdict is renewed every 50 generator steps
 EMPTY = "—"  # a value that does not exist yet (no step taken)
 CONTROL_STYLE = {"description_width": "6.5em"}
 CONTROL_WIDTH = "260px"
@@ -129,6 +130,7 @@ class _Playground:
         self.jsd_curve: deque = deque(maxlen=CURVE_STEPS)
         self.error = ""
         self.uid = f"genlab-gan-{next(_instances)}"  # clip-path ids, unique in the page
+        self._classified = (0, False)  # (generator step, mode collapsed?) of the last verdict
         c = config
         # -- controls -------------------------------------------------------------------
         if dim == 1:
@@ -334,11 +336,13 @@ class _Playground:
         target = self.trainer.target
         samples = pic.samples[None]
         covered = modes_covered(target, samples)[0].numpy().astype(bool)
-        collapsed = False
-        if not covered.all() and self.trainer.step_count > 0:  # else it cannot have collapsed
+        steps = self.trainer.step_count
+        if covered.all() or steps == 0:  # it cannot have collapsed
+            self._classified = (steps, False)
+        elif not self.play.playing or steps - self._classified[0] >= COLLAPSE_EVERY:
             outcome = classify_runs(target, samples, torch.tensor([pic.jsd]))[0]
-            collapsed = outcome == "mode_collapsed"
-        return {"covered": covered, "collapsed": collapsed}
+            self._classified = (steps, outcome == "mode_collapsed")
+        return {"covered": covered, "collapsed": self._classified[1]}
 
     def _collapse_note(self) -> str:
         hit = self.coverage["covered"]
