@@ -117,6 +117,11 @@ assert sat["minimax"].jsd.min() > 0.65 > 0.5 > sat["non_saturating"].jsd.min()  
 # the ring (a discriminator four times *faster* than the generator, and a light R1 penalty,
 # section 2). `genlab.gan.mode_coverage` counts a mode as covered when at least a quarter of its
 # share of the samples lies within $3\sigma$ of it.
+#
+# *Figure below: two rows of four scatter plots in the plane ($x_1$, $x_2$, no unit), at steps
+# 150 to 600; green discs mark the eight modes, purple dots are generator samples. Top row (fast
+# G, slow D): one small purple blob that moves around the ring. Bottom row (genlab's default):
+# purple dots on all eight modes.*
 
 # %%
 ring_model, ring_config = default_setup("ring")
@@ -144,7 +149,8 @@ for row, (name, changes) in enumerate(ring_recipes.items()):
         })
         ax.scatter(*trainer.target.modes.T, s=80, color="tab:green", alpha=0.5, label="modes")
         ax.scatter(*x[:800].T, s=3, color="tab:purple", alpha=0.5, label="G(z)")
-        ax.set(title=f"{name}, step {step}\ncoverage {ring_stats[name][-1]['coverage']:.2f}", xlim=(-3, 3), ylim=(-3, 3))
+        ax.set(title=f"{name}, step {step}\ncoverage {ring_stats[name][-1]['coverage']:.2f}", xlim=(-3, 3), ylim=(-3, 3),
+               xlabel="$x_1$", ylabel="$x_2$")
         ax.set_aspect("equal")
 axes[0, 0].legend(fontsize=8, loc="lower left")
 plt.show()
@@ -187,6 +193,10 @@ playground
 # slides (one Adam for each player at the same rate, no penalty) under three objectives: the
 # minimax cost, the non-saturating cost, and the f-GAN of the forward KL divergence
 # $\mathrm{KL}(P\|Q)$ (lecture 07).
+#
+# *Figure below (and in section 2.2): one horizontal bar per recipe, split into the share of the
+# 32 runs (x axis, 0 to 1) that converged (green), collapsed onto one mode (orange), stayed
+# unconverged (grey) or diverged (red).*
 
 # %%
 def outcome_table(results):
