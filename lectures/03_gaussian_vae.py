@@ -131,9 +131,21 @@ assert torch.allclose(slide_cost + D / 2 * math.log(2 * math.pi), exact)
 # $$-\log p(x\mid z) = \frac{1}{2\sigma_x^2}\,\|x - \mu_x\|^2 + \frac D2 \log(2\pi\sigma_x^2).$$
 #
 # So maximising the reconstruction term is least squares, and $\sigma_x^2$ sets how much a
-# squared error weighs against the KL term: going from $\sigma_x^2 = 1$ to $0.01$ makes every
-# squared error weigh 100 times more against the same KL. Check both the value and the gradient
-# in $\mu_x$:
+# squared error weighs against the KL term.
+
+# %%
+predict(
+    "Lower the decoder variance from σ_x² = 1 to σ_x² = 0.01. By what factor does a given squared "
+    "error now weigh more against the same KL term?",
+    answer=100.0,
+    tolerance=1.0,
+    explanation="The squared error enters as ‖x − μ_x‖² / (2σ_x²): dividing σ_x² by 100 multiplies "
+    "its weight by 100, while the KL term does not change. The encoder is pushed to spend more "
+    "information on z, for sharper reconstructions (question 2).",
+)
+
+# %% [markdown]
+# Check both the value and the gradient in $\mu_x$:
 
 # %%
 sigma2 = 0.3
@@ -218,21 +230,29 @@ plt.show()
 
 # %%
 x_eval = moons_test[:500].to(next(toy_vae.parameters()).device)
-with torch.no_grad():
-    mu, logvar = toy_vae.encode(x_eval)
-    K = 256
-    zk = reparameterize(mu.expand(K, *mu.shape), logvar.expand(K, *logvar.shape))  # (K, B, Z)
-    x_hat = toy_vae.decode(zk.reshape(-1, 2)).reshape(K, *x_eval.shape)
-    log_px_z = -gaussian_nll(x_eval.expand(K, -1, -1), x_hat, toy_vae.decoder_logvar.expand_as(x_hat))
-    log_pz = Independent(Normal(torch.zeros_like(zk), 1.0), 1).log_prob(zk)
-    log_qz = Independent(Normal(mu, (0.5 * logvar).exp()), 1).log_prob(zk)
-    log_w = log_px_z + log_pz - log_qz  # (K, B)
-    iw_per_point = torch.logsumexp(log_w, 0) - math.log(K)  # one estimate of L_K per point
-    elbo_per_point = log_w[0]  # the first draw alone: one estimate of L_1 = ELBO per point
-diff = (iw_per_point - elbo_per_point).cpu()
+
+
+def log_weights(K):
+    """log p(x, z_k) - log q(z_k | x) for K fresh draws z_k ~ q(z | x) per point: (K, B)."""
+    with torch.no_grad():
+        mu, logvar = toy_vae.encode(x_eval)
+        zk = reparameterize(mu.expand(K, *mu.shape), logvar.expand(K, *logvar.shape))  # (K, B, Z)
+        x_hat = toy_vae.decode(zk.reshape(-1, 2)).reshape(K, *x_eval.shape)
+        log_px_z = -gaussian_nll(x_eval.expand(K, -1, -1), x_hat, toy_vae.decoder_logvar.expand_as(x_hat))
+        log_pz = Independent(Normal(torch.zeros_like(zk), 1.0), 1).log_prob(zk)
+        log_qz = Independent(Normal(mu, (0.5 * logvar).exp()), 1).log_prob(zk)
+        return (log_px_z + log_pz - log_qz).double().cpu()
+
+
+K = 256
+iw_per_point = torch.logsumexp(log_weights(K), 0) - math.log(K)  # one estimate of L_K per point
+# An independent set of draws for the ELBO (averaging the log-weights of the *same* draws would
+# sit below their log-mean-exp sample by sample, by Jensen: a comparison that could not fail).
+elbo_per_point = log_weights(K).mean(0)  # one estimate of L_1 = ELBO per point
+diff = iw_per_point - elbo_per_point
 se = diff.std() / math.sqrt(len(diff))
 print(f"mean over {len(diff)} points: ELBO {elbo_per_point.mean():.3f}, L_{K} {iw_per_point.mean():.3f}; "
-      f"difference {diff.mean():.3f} +- {se:.3f}")
+      f"difference {diff.mean():.4f} +- {se:.4f}")
 assert diff.mean() > 5 * se  # L_K above the ELBO, beyond the Monte Carlo noise
 
 # %% [markdown]
