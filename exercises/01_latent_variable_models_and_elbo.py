@@ -211,6 +211,14 @@ for step in range(30):
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** One estimate of $\mathcal L_K$ from a single set of $K$ draws came out above
+# $\log p(x)$. Is the inequality $\mathcal L_K \le \log p(x)$ broken? What would you compute to
+# find out?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References
 # - Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, Sec. 2.

@@ -184,6 +184,15 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Lecture 02 (section 2b) showed the slide's estimator $\nabla_\phi f_\phi(x, z)$, $z\sim
+# q_\phi$ held fixed, has mean zero for $f = -\log q_\phi$. For the full ELBO,
+# $f = \log p_\theta(x, z) - \log q_\phi(z\mid x)$, is it still zero in expectation? What does it
+# estimate instead?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References
 # - Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, Sec. 2.3-2.4.
