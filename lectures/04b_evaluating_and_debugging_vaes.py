@@ -65,7 +65,7 @@ from genlab.models import VAEConfig, build_vae
 from genlab.theory import LinearGaussianLVM
 from genlab.train import TrainConfig
 from genlab.vae_objectives import fit_beta_vae
-from genlab.widgets import rate_distortion_explorer
+from genlab.widgets import predict, rate_distortion_explorer
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
@@ -83,13 +83,6 @@ def show(fig, alt):
     plt.close(fig)
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
     display(HTML(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}">'))
-
-
-def reveal(prediction, answer, why):
-    """Print the answer to a prediction, and whether yours matched it."""
-    verdict = "no prediction made" if prediction is None else (
-        "you were right" if prediction == answer else f"you predicted {prediction!r}")
-    print(f"Answer: {answer!r} ({verdict}). {why}")
 
 
 # %% [markdown]
@@ -141,12 +134,18 @@ elbo_exact = lvm.elbo(x0, q).item()
 print(f"exact log p(x) = {log_px:.4f}, ELBO of q = {elbo_exact:.4f}, gap = {log_px - elbo_exact:.4f} nats")
 
 # %% [markdown]
-# **Predict.** The gap above is the whole distance from $\mathcal L_1$ to $\log p(x)$. At
-# $K = 4096$ draws, how much of it is left? (a) about half, (b) under 1 %, (c) exactly none.
-# Write your answer in the cell, then run the next one.
+# **Predict** before you run the next cell. The gap above is the whole distance from
+# $\mathcal L_1$ to $\log p(x)$.
 
 # %%
-my_prediction_1 = None  # "a", "b" or "c"
+predict(
+    "At K = 4096 draws, how much of the gap between the ELBO and log p(x) is left, on average?",
+    ["about half", "under 1 %", "exactly none"],
+    answer="under 1 %",
+    explanation="For large K the bias is about Var(w / p(x)) / (2K) (delta method): it shrinks "
+    "like 1/K, and at K = 4096 it is below the standard error. It is never exactly zero: "
+    "L_K &lt; log p(x) for every finite K unless q is the posterior.",
+)
 
 # %%
 torch.manual_seed(1)
@@ -168,8 +167,6 @@ print(f"at K = 4096, L_K is {z_score:+.2f} standard errors from the exact log p(
 assert abs(mean_LK[0] - elbo_exact) < 4 * se_LK[0]
 assert all(mean_LK[i] < mean_LK[i + 1] + 3 * math.hypot(se_LK[i], se_LK[i + 1]) for i in range(len(Ks) - 1))
 assert abs(z_score) < 3 and log_px - mean_LK[-1] < 0.01 * (log_px - elbo_exact) + 3 * se_LK[-1]
-reveal(my_prediction_1, "b", "For large K the bias is about Var(w / p(x)) / (2K) (delta method): "
-       "it shrinks like 1/K, and at K = 4096 it is below the standard error.")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -293,11 +290,17 @@ assert L5000 > independent + 3 * data_se
 # - **an amortized linear encoder** $q_\phi(z\mid x) = \mathcal N(Ax + c, \operatorname{diag} e^{s})$,
 #   trained by gradient ascent on the closed-form ELBO: both gaps.
 #
-# **Predict.** Train the linear encoder for long enough. Does its amortization gap
-# (a) go to zero, or (b) stay above some floor?
+# **Predict** before you run the next cell.
 
 # %%
-my_prediction_2 = None  # "a" or "b"
+predict(
+    "Train the linear encoder for long enough. What happens to its amortization gap?",
+    ["it goes to zero", "it stays above some floor"],
+    answer="it goes to zero",
+    explanation="The exact posterior mean M⁻¹Wᵀ(x − b) is linear in x, and q*'s variances do not "
+    "depend on x, so q* is in the encoder's family: a linear encoder can amortize perfectly. "
+    "Only the approximation gap stays.",
+)
 
 # %%
 x_lin = lvm.sample(1000, generator=torch.Generator().manual_seed(2)).x   # (1000, 3)
@@ -331,9 +334,6 @@ for step, total, approx, amort in rows:
     print(f"{step:6d} | {total:9.4f} | {approx:13.4f} | {amort:12.5f}")
 assert all(a[3] > b[3] for a, b in pairwise(rows))     # the amortization gap shrinks ...
 assert rows[-1][3] < 1e-3 and abs(rows[-1][2] - mf.approximation.mean().item()) < 1e-12
-reveal(my_prediction_2, "a", "The exact posterior mean M^-1 W^T (x - b) is linear in x, and q*'s "
-       "variances do not depend on x, so q* is in the encoder's family: a linear encoder can "
-       "amortize perfectly. Only the approximation gap stays.")
 
 # %% [markdown]
 # ### By estimation, on the digits VAE
@@ -422,12 +422,16 @@ show(fig, f"Bar chart of the KL of each of the 8 latent dimensions. {int(active.
 # a loss function for the course's trainer. Changing $\beta$ moves the optimum along the
 # rate-distortion curve.
 #
-# **Predict.** As $\beta$ goes from 0.25 to 8, which way do the six models move on the plane?
-# (a) towards lower rate and higher distortion, (b) towards higher rate and lower distortion,
-# (c) they stay on one line of equal ELBO.
+# **Predict** before you run the next cell.
 
 # %%
-my_prediction_3 = None  # "a", "b" or "c"
+predict(
+    "As beta goes from 0.25 to 8, which way do the six models move on the rate-distortion plane?",
+    ["lower rate, higher distortion", "higher rate, lower distortion", "along one line of equal ELBO"],
+    answer="lower rate, higher distortion",
+    explanation="A larger beta makes each nat of rate more expensive, so the optimum trades rate "
+    "for distortion. The ELBO (the objective at beta = 1) is not constant along the way.",
+)
 
 # %%
 betas = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -452,8 +456,6 @@ rates, distortions = [p[1] for p in points], [p[2] for p in points]
 assert all(a > b - 0.05 for a, b in pairwise(rates)), "the rate falls as beta rises"
 assert all(a < b + 0.05 for a, b in pairwise(distortions)), "the distortion rises"
 assert rates[0] > rates[-1] + 5 and distortions[0] < distortions[-1] - 5
-reveal(my_prediction_3, "a", "A larger beta makes each nat of rate more expensive, so the "
-       "optimum trades rate for distortion. The ELBO (beta = 1's objective) is not constant.")
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -507,11 +509,18 @@ explorer
 # Each is trained with the same budget as the $\beta = 1$ model of the sweep. We compare them
 # by what matters: the held-out $\mathcal L_{500}$, and the active units.
 #
-# **Predict.** Do the remedies give more active units at about the same $\mathcal L_{500}$?
-# Write a guess for each, then run.
+# **Predict** before you run the next cell.
 
 # %%
-my_prediction_4 = None  # e.g. "warm-up: yes, free bits: no"
+predict(
+    "Free bits with 0.5 nats per dimension, at beta = 1: how many of the 8 units stay active?",
+    None,
+    answer=8,
+    tolerance=0,
+    explanation="Below 0.5 nats a dimension's KL gets no gradient, so no unit is pushed all the way "
+    "to the prior: each keeps about 0.5 nats or more, and its encoder mean moves with x. This "
+    "is one run (the cell after next checks it); warm-up is compared in the same table.",
+)
 
 # %%
 steps_per_epoch = len(x_train) // sweep_config.batch_size
@@ -542,14 +551,11 @@ for name, model in remedies.items():
 plain, warm, free = results.values()
 print(f"units: plain {plain[1]}, warm-up {warm[1]}, free bits {free[1]}; "
       f"L_500 differences: warm-up {warm[0] - plain[0]:+.2f}, free bits {free[0] - plain[0]:+.2f} nats")
-assert free[1] > plain[1] and min(free[2]) > 0.4       # free bits: every unit keeps ~0.5 nats
+assert free[1] == 8 and min(free[2]) > 0.4             # free bits: every unit keeps ~0.5 nats
 assert warm[1] >= plain[1]                              # warm-up: no fewer units
 # ... at a likelihood no worse than the plain model's (0.1 nats: several times L_500's Monte
 # Carlo error, a few hundredths of a nat here)
 assert warm[0] > plain[0] - 0.1 and free[0] > plain[0] - 0.1
-reveal(my_prediction_4, "more units, and no worse a likelihood, for both (in this run)",
-       "Free bits switch the KL's gradient off below lambda, so every unit keeps about lambda "
-       "nats. Warm-up lets the decoder learn to use z before the rate is charged.")
 
 # %% [markdown]
 # ## Check your understanding
