@@ -140,7 +140,9 @@ def brute_precision_recall(real, fake, k):
     def share(queries, centres, radii):
         hits = 0
         for q in queries:
-            hits += any(np.sqrt(((q - c) ** 2).sum()) <= rad for c, rad in zip(centres, radii))
+            hits += any(
+                np.sqrt(((q - c) ** 2).sum()) <= rad for c, rad in zip(centres, radii, strict=True)
+            )
         return hits / len(queries)
 
     return share(fake, real, radius(real)), share(real, fake, radius(fake))

@@ -76,7 +76,7 @@ def test_gradient_penalty_matches_finite_differences_and_trains():
         return ((g.norm(dim=1) - 1) ** 2).mean()
 
     want = torch.func.grad(penalty, argnums=(0, 1))(*(p.detach() for p in params))
-    for got, w in zip(grads, want):
+    for got, w in zip(grads, want, strict=True):
         torch.testing.assert_close(got, w, rtol=1e-10, atol=1e-12)
 
 
@@ -155,7 +155,7 @@ def test_dirac_instance_noise_matches_monte_carlo():
     v_theta = -(psi * f1)
     v_psi = x * f1 - eps[:, 1] * torch.sigmoid(psi * eps[:, 1])
     got = game.vector_field(theta, psi)
-    for g, samples in zip(got, (v_theta, v_psi)):
+    for g, samples in zip(got, (v_theta, v_psi), strict=True):
         se = float(samples.std() / len(samples) ** 0.5)
         assert abs(float(g) - float(samples.mean())) < 5 * se
 
