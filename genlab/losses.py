@@ -576,6 +576,8 @@ def gradient_penalty(
     target: float = 1.0,
     generator: torch.Generator | None = None,
     eps: torch.Tensor | None = None,
+    reduction: str = "mean",
+    create_graph: bool = True,
 ) -> torch.Tensor:
     r"""WGAN-GP's two-sided gradient penalty on random interpolates; ``real`` and ``fake``
     ``(B, *event)`` -> ``()``, a mean over the batch.
@@ -589,7 +591,10 @@ def gradient_penalty(
     ``create_graph=True``, so the penalty trains the critic (add :math:`\lambda\,\mathrm{GP}`,
     :math:`\lambda = 10`, to :func:`wasserstein_critic_loss`). ``real`` and ``fake`` are
     detached: the penalty acts on the critic only. Source: Gulrajani et al. 2017, Algorithm 1
-    (two-sided: it also pushes gradient norms below ``target`` up).
+    (two-sided: it also pushes gradient norms below ``target`` up). ``reduction="none"``
+    returns the ``(B,)`` per-sample penalties instead of their mean. ``create_graph=False``
+    is the classic bug, kept to show it: the values are the same, but the penalty is then a
+    constant that does not train the critic.
     """
     tensor_arg("real", real)
     tensor_arg("fake", fake)
@@ -598,6 +603,7 @@ def gradient_penalty(
         raise ValueError(f"real must have shape (batch, *event); got {tuple(real.shape)}")
     if isinstance(target, bool) or not isinstance(target, Real) or target < 0:
         raise ValueError(f"target must be a number >= 0; got {target!r}")
+    choice("reduction", reduction, ("mean", "none"))
     B = real.shape[0]
     if eps is None:
         eps = torch.rand(B, generator=generator, dtype=real.dtype, device=real.device)
@@ -607,9 +613,10 @@ def gradient_penalty(
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     with torch.enable_grad():
         scores = critic(x_hat)  # (B, *event) -> (B,) or (B, 1)
-        (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+        (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=create_graph)
     norm = grad.flatten(1).norm(dim=1)  # (B,)
-    return (norm - target).pow(2).mean()
+    penalty = (norm - target).pow(2)
+    return penalty.mean() if reduction == "mean" else penalty
 
 
 class GANLosses(NamedTuple):
