@@ -14,6 +14,7 @@ The losses are :func:`genlab.losses.wasserstein_critic_loss`,
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -65,6 +66,7 @@ class CriticFit(NamedTuple):
     estimate: float  # E_p f - E_q f on the held-out halves
     slope: float  # largest |f'| (1-D) or ||grad f|| seen on the held-out samples
     history: list[float]  # the estimate on the training batches, every step
+    seconds: float  # training time
 
 
 def critic_slope(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -107,6 +109,7 @@ def fit_critic(
     q_fit, q_held = q[: len(q) // 2], q[len(q) // 2 :]
     m = min(len(p_fit), len(q_fit))
     history = []
+    started = time.perf_counter()
     for _ in range(steps):
         loss = wasserstein_critic_loss(critic(p_fit), critic(q_fit))  # E_q f - E_p f
         if lipschitz == "gp":
@@ -121,11 +124,12 @@ def fit_critic(
                     w.clamp_(-clip, clip)
         with torch.no_grad():
             history.append(float(critic(p_fit).mean() - critic(q_fit).mean()))
+    seconds = time.perf_counter() - started
     critic.eval()
     with torch.no_grad():
         estimate = float(critic(p_held).mean() - critic(q_held).mean())
     slope = float(critic_slope(critic, torch.cat([p_held, q_held])).max())
-    return CriticFit(critic, estimate, slope, history)
+    return CriticFit(critic, estimate, slope, history, seconds)
 
 
 def sliced_wasserstein(
