@@ -43,8 +43,10 @@ LIPSCHITZ = ("none", "clip", "gp", "sn")
 def make_critic(
     dim: int, hidden: tuple[int, ...] = (64, 64), lipschitz: str = "gp", seed: int = 0
 ) -> nn.Sequential:
-    """An MLP ``(B, dim) -> (B,)`` with LeakyReLU(0.2); ``lipschitz="sn"`` wraps every linear
-    layer in ``torch.nn.utils.parametrizations.spectral_norm`` (one power iteration a step)."""
+    """An MLP ``(B, dim) -> (B,)`` with LeakyReLU(0.2), its output layer started at 0 (except
+    with spectral normalisation);
+    ``lipschitz="sn"`` wraps every linear layer in
+    ``torch.nn.utils.parametrizations.spectral_norm`` (one power iteration a step)."""
     choice("lipschitz", lipschitz, LIPSCHITZ)
     sizes = (positive_int("dim", dim), *hidden, 1)
     with torch.random.fork_rng(devices=[]):
@@ -55,6 +57,10 @@ def make_critic(
             layers.append(spectral_norm(linear) if lipschitz == "sn" else linear)
             if i < len(sizes) - 2:
                 layers.append(nn.LeakyReLU(0.2))
+        if lipschitz != "sn":  # (a zero matrix has no spectral norm to divide by)
+            with torch.no_grad():  # f = 0 at the start: the first steps set its shape, not
+                layers[-1].weight.zero_()  # the penalty (two-sided, it is content with f = +-x)
+                layers[-1].bias.zero_()
     layers.append(nn.Flatten(0))  # (B, 1) -> (B,)
     return nn.Sequential(*layers)
 
