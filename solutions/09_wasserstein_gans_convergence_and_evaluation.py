@@ -239,7 +239,8 @@ def train_critic_given(seed, mu, sigma):
     return torch.stack([estimate, grad.norm(dim=1).mean()])
 
 
-print("given loop, mu = 2, sigma = 0.5: estimate %.2f, slope %.2f" % tuple(train_critic_given(0, 2.0, 0.5).tolist()))
+estimate, slope = train_critic_given(0, 2.0, 0.5).tolist()
+print(f"given loop, mu = 2, sigma = 0.5: estimate {estimate:.2f}, slope {slope:.2f}")
 
 
 # %% nbgrader={"grade": false, "grade_id": "ex09_wgan_gp_loop_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
