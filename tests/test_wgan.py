@@ -217,3 +217,53 @@ def test_dirac_rejects_bad_arguments():
         DiracGAN().simulate(update="jacobi")
     with pytest.raises(ValueError, match="clip"):
         DiracGAN("wgan", clip=0.0)
+
+
+# ------------------------------------------------------------------- critics (genlab.wgan)
+
+
+def test_spectral_norm_critic_layers_have_norm_one():
+    from genlab.wgan import make_critic
+
+    critic = make_critic(2, lipschitz="sn", seed=0).double()
+    x = randn(64, 2, seed=1)
+    for _ in range(30):  # the power iteration converges over forward passes in training mode
+        critic(x)
+    for layer in critic:
+        if isinstance(layer, torch.nn.Linear):
+            sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2)
+            assert float(sigma) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_sliced_wasserstein_of_a_translation_is_its_mean_projection():
+    from genlab.wgan import sliced_wasserstein
+
+    x = randn(500, 2, seed=2)
+    m = torch.tensor([1.5, -0.5], dtype=F64)
+    got = float(sliced_wasserstein(x, x + m, n_projections=256, seed=0))
+    # each projection's W1 is exactly |u . m|; over random unit u in 2-D, E|u . m| = 2|m|/pi,
+    # and |cos| has standard deviation sqrt(1/2 - 4/pi^2) = 0.31: 4 standard errors of 256
+    want = 2 * float(m.norm()) / np.pi
+    assert got == pytest.approx(want, rel=4 * 0.31 / 16 / (2 / np.pi))
+    assert got <= float(m.norm())  # a projection is 1-Lipschitz: sliced W1 <= W1 = |m|
+
+
+def test_exercise_critic_loop_estimates_w1_and_bugs_are_far():
+    from genlab.metrics import wasserstein_1d
+    from genlab.wgan import _wgan_gp_critic_1d, wgan_gp_critic_1d
+
+    state = torch.random.get_rng_state()
+    estimate, slope = wgan_gp_critic_1d(3, 1.5, 0.6).tolist()
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global generator is restored
+    g = torch.Generator().manual_seed(0)
+    exact = float(
+        wasserstein_1d(
+            1.5 + 0.6 * torch.randn(100_000, generator=g, dtype=F64),
+            torch.randn(100_000, generator=g, dtype=F64),
+        )
+    )
+    # a 32-unit critic after 120 steps: within 15 % of W1, slope within 20 % of 1
+    assert estimate == pytest.approx(exact, rel=0.15) and slope == pytest.approx(1.0, rel=0.2)
+    flipped = _wgan_gp_critic_1d(3, 1.5, 0.6, sign_bug=True)
+    no_graph = _wgan_gp_critic_1d(3, 1.5, 0.6, graph_bug=True)
+    assert float(flipped[0]) < -0.5 * exact and float(no_graph[1]) > 5.0
