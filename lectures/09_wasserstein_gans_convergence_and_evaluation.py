@@ -28,7 +28,7 @@
 #   whether simultaneous steps, alternating steps, R1 or instance noise converge;
 # - compute FID and precision/recall from a classifier's features, and know their biases.
 #
-# *Estimated time: 70 minutes (about 3,300 words, five prediction questions, twelve code
+# *Estimated time: 70 minutes (about 2,400 words, five prediction questions, seventeen code
 # cells; the notebook runs in well under a minute on a laptop CPU).*
 
 # %% [markdown]
