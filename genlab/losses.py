@@ -42,14 +42,19 @@ __all__ = [
     "fgan_generator_loss",
     "free_bits_kl",
     "gan_value",
+    "GANLosses",
     "gaussian_kl",
     "gaussian_nll",
     "generator_loss",
+    "gradient_penalty",
     "iwae_bound",
+    "least_squares_gan_losses",
     "reparam_grad",
     "reparameterize",
     "score_function_grad",
     "smoothed_discriminator_loss",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
 ]
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -574,3 +579,109 @@ def fgan_generator_loss(name: str, fake_v: torch.Tensor):
     from genlab import divergences  # lazy: keeps this module importable on its own
 
     return divergences.fgan_generator_loss(name, fake_v)
+
+
+# ---------------------------------------------------------------- Wasserstein and least squares
+
+
+def wasserstein_critic_loss(critic_real: torch.Tensor, critic_fake: torch.Tensor) -> torch.Tensor:
+    r"""The WGAN critic's cost from its scores (no sigmoid); any shapes ``-> ()``, each
+    expectation a mean over its batch.
+
+    .. math::
+        J_f = \mathbb E_z[f(G(z))] - \mathbb E_x[f(x)]
+
+    Minimising it maximises :math:`\mathbb E_p f - \mathbb E_q f`, which over 1-Lipschitz
+    :math:`f` is :math:`W_1(p_{data}, p_G)` (Kantorovich-Rubinstein duality). The Lipschitz
+    constraint is not in the cost: clip the weights, add :func:`gradient_penalty`, or normalise
+    the spectral norms. Source: Arjovsky, Chintala & Bottou 2017, Algorithm 1.
+    """
+    _logits_arg("critic_real", critic_real)
+    _logits_arg("critic_fake", critic_fake)
+    return critic_fake.mean() - critic_real.mean()
+
+
+def wasserstein_generator_loss(critic_fake: torch.Tensor) -> torch.Tensor:
+    r"""The WGAN generator's cost :math:`-\mathbb E_z[f(G(z))]`; any shape ``-> ()``.
+
+    Source: Arjovsky, Chintala & Bottou 2017, Algorithm 1 (the generator's update).
+    """
+    _logits_arg("critic_fake", critic_fake)
+    return -critic_fake.mean()
+
+
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    target: float = 1.0,
+    generator: torch.Generator | None = None,
+    eps: torch.Tensor | None = None,
+    reduction: str = "mean",
+    create_graph: bool = True,
+) -> torch.Tensor:
+    r"""WGAN-GP's two-sided gradient penalty on random interpolates; ``real`` and ``fake``
+    ``(B, *event)`` -> ``()``, a mean over the batch.
+
+    .. math::
+        \hat x = \epsilon x + (1 - \epsilon) \tilde x, \quad \epsilon \sim U[0, 1], \qquad
+        \mathrm{GP} = \mathbb E_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - t)^2\big]
+
+    one :math:`\epsilon` per sample (``eps`` ``(B,)`` if given, else drawn with ``generator``),
+    the norm over all event dims, :math:`t` = ``target``. The gradient is taken with
+    ``create_graph=True``, so the penalty trains the critic (add :math:`\lambda\,\mathrm{GP}`,
+    :math:`\lambda = 10`, to :func:`wasserstein_critic_loss`). ``real`` and ``fake`` are
+    detached: the penalty acts on the critic only. Source: Gulrajani et al. 2017, Algorithm 1
+    (two-sided: it also pushes gradient norms below ``target`` up). ``reduction="none"``
+    returns the ``(B,)`` per-sample penalties instead of their mean. ``create_graph=False``
+    is the classic bug, kept to show it: the values are the same, but the penalty is then a
+    constant that does not train the critic.
+    """
+    tensor_arg("real", real)
+    tensor_arg("fake", fake)
+    same_shape(real=real, fake=fake)
+    if real.ndim < 2 or real.shape[0] == 0:
+        raise ValueError(f"real must have shape (batch, *event); got {tuple(real.shape)}")
+    if isinstance(target, bool) or not isinstance(target, Real) or target < 0:
+        raise ValueError(f"target must be a number >= 0; got {target!r}")
+    choice("reduction", reduction, ("mean", "none"))
+    B = real.shape[0]
+    if eps is None:
+        eps = torch.rand(B, generator=generator, dtype=real.dtype, device=real.device)
+    elif tensor_arg("eps", eps).shape != (B,):
+        raise ValueError(f"eps must have shape ({B},), one per sample; got {tuple(eps.shape)}")
+    eps = eps.reshape(B, *([1] * (real.ndim - 1)))  # (B,) -> (B, 1, ..., 1)
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    with torch.enable_grad():
+        scores = critic(x_hat)  # (B, *event) -> (B,) or (B, 1)
+        (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=create_graph)
+    norm = grad.flatten(1).norm(dim=1)  # (B,)
+    penalty = (norm - target).pow(2)
+    return penalty.mean() if reduction == "mean" else penalty
+
+
+class GANLosses(NamedTuple):
+    """The two players' costs of one objective."""
+
+    discriminator: torch.Tensor
+    generator: torch.Tensor
+
+
+def least_squares_gan_losses(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> GANLosses:
+    r"""The least-squares GAN's costs from the discriminator's raw scores (no sigmoid);
+    any shapes ``-> ()``, each expectation a mean over its batch.
+
+    .. math::
+        J_D = \tfrac12 \mathbb E_x[(D(x) - 1)^2] + \tfrac12 \mathbb E_z[D(G(z))^2], \qquad
+        J_G = \tfrac12 \mathbb E_z[(D(G(z)) - 1)^2]
+
+    (targets a = 0 for fakes, b = 1 for reals, c = 1 for the generator). The optimal D is
+    :math:`p_{data} / (p_{data} + p_G)`, and the generator's cost never saturates: a fake far
+    from the data is penalised quadratically. Source: Mao et al. 2017, eq. 2. For the
+    generator's update, pass scores of fakes that carry its graph; ``discriminator`` is then
+    used with detached fakes (or the generator's gradients ignored).
+    """
+    _logits_arg("real_scores", real_scores)
+    _logits_arg("fake_scores", fake_scores)
+    d_cost = 0.5 * (real_scores - 1).pow(2).mean() + 0.5 * fake_scores.pow(2).mean()
+    return GANLosses(d_cost, 0.5 * (fake_scores - 1).pow(2).mean())

@@ -192,3 +192,25 @@ def saturation_figure(curves=None, runs: dict | None = None):
         axes[2].set(xlabel="generator step", ylabel="|grad G|", title="after D wins early")
         axes[2].legend(loc="best")
     return fig
+
+
+def show_figure(fig, alt: str) -> None:
+    """Display a matplotlib figure in a notebook as a PNG on an opaque white background, with
+    ``alt`` as its alternative text (read by screen readers), and close it."""
+    import base64
+    import html
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(
+        HTML(
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+            f'style="max-width: 100%; background: white">'
+        )
+    )

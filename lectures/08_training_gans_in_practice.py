@@ -435,7 +435,7 @@ assert updates[3] / updates[1] == 2.0
 print(f"network updates per generator step: k = 1: {updates[1]}, k = 3: {updates[3]} -> ratio {updates[3] / updates[1]:.0f}")
 
 # %% [markdown]
-
+#
 # ## 3. Generated samples (slides "Generated Samples")
 #
 # The slides show faces from Karras et al. (2018), *progressive growing*: the generator and the

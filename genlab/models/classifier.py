@@ -117,6 +117,17 @@ class DigitClassifier(nn.Module):
         return Classification(labels, confidence, probs)
 
     @torch.no_grad()
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations, in eval mode: ``(B, *input_shape) -> (B, H)``.
+
+        The course's stand-in for FID's Inception features (lecture 09)."""
+        was_training = self.training
+        self.eval()
+        h = self.net[:-1](self._check_input(x))  # every layer but the output
+        self.train(was_training)
+        return h
+
+    @torch.no_grad()
     def accuracy(self, x: torch.Tensor, labels: torch.Tensor) -> float:
         """Fraction of ``x`` labelled ``labels``."""
         return float((self.classify(x).labels == labels.to(x.device)).float().mean())

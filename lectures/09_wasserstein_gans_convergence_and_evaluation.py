@@ -1,0 +1,550 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 09 Wasserstein GANs, why GAN training circles, and how to measure a generator
+#
+# Lecture 06 ended with a warning: when the data and the generator live on disjoint, thin
+# supports, the Jensen-Shannon divergence is stuck at $\log 2$ and the optimal discriminator
+# gives the generator nothing to follow. Lecture 08 showed that GAN training oscillates and
+# collapses, and judged generators by eye and by a classifier. This lecture goes beyond the
+# slides, to what a student needs the day after: a distance that does not go blind, the
+# smallest GAN that shows why training circles, and numbers that measure a generator.
+#
+# **Learning goals.** After this lecture you can
+# - say why the JSD gives no gradient for disjoint supports and the Wasserstein-1 distance
+#   does, and compute $W_1$ in 1-D exactly;
+# - state the Kantorovich-Rubinstein duality and train a critic that estimates $W_1$;
+# - keep a critic Lipschitz by weight clipping, a gradient penalty or spectral normalisation,
+#   and say what each costs;
+# - derive the Jacobian of the Dirac-GAN at its equilibrium, and predict from its eigenvalues
+#   whether simultaneous steps, alternating steps, R1 or instance noise converge;
+# - compute FID and precision/recall from a classifier's features, and know their biases.
+#
+# *Estimated time: 70 minutes (about 2,400 words, five prediction questions, seventeen code
+# cells; the notebook runs in well under a minute on a laptop CPU).*
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+from scipy import stats
+from torch.distributions import Normal
+
+import genlab
+from genlab.data import digits
+from genlab.divergences import js_divergence
+from genlab.metrics import fid, precision_recall, wasserstein_1d
+from genlab.models.classifier import train_digit_classifier
+from genlab.plots import show_figure
+from genlab.theory import DiracGAN, gaussian_mixture
+from genlab.wgan import fit_critic
+
+env = genlab.check_environment("0.1.0")
+print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.seed_everything(0)
+LECTURE_START = time.perf_counter()
+F64 = torch.float64
+# The toys are tiny and latency-bound: they run on the CPU, where their seeded results are
+# the same on every machine.
+
+# %% [markdown]
+# ## 1. When the JSD is blind (10 min)
+#
+# Take the data $p = N(0, s^2)$ and a generator $q_\theta = N(\theta, s^2)$ with a tiny width
+# $s = 0.05$: two narrow bumps, as in lecture 06 §7.3. Move the generator from $\theta = 0$ to
+# $\theta = 1$. How does each distance respond?
+#
+# **Predict** (write your answer in the cell below before you run the next one): at
+# $\theta = 1$, twenty widths away from the data, what is the derivative of
+# $\mathrm{JSD}(p \| q_\theta)$ with respect to $\theta$? (a) about 1, (b) about $\frac12$,
+# (c) about 0.
+
+# %%
+prediction_1 = None  # your answer: "a", "b" or "c"
+
+# %%
+s = 0.05
+thetas = torch.linspace(0.0, 1.0, 41, dtype=F64)
+p = Normal(torch.tensor(0.0, dtype=F64), torch.tensor(s, dtype=F64))
+jsd = torch.stack([js_divergence(p, Normal(t, torch.tensor(s, dtype=F64))) for t in thetas])  # nats
+w1 = thetas.abs()  # W1 between two translates of one distribution is the shift |theta|
+h = 1e-3  # central differences of each distance at theta = 1
+dJSD = (js_divergence(p, Normal(torch.tensor(1 + h, dtype=F64), p.scale))
+        - js_divergence(p, Normal(torch.tensor(1 - h, dtype=F64), p.scale))) / (2 * h)
+print(f"you predicted {prediction_1!r}; the answer is (c): dJSD/dtheta at 1 = {float(dJSD):.1e}, "
+      f"dW1/dtheta = 1")
+print(f"JSD at theta = 1: {float(jsd[-1]):.12f} nats; log 2 = {np.log(2):.12f}")
+# 20 widths apart the overlap is of order exp(-(1/0.05)^2 / 8) = 1e-22: JSD = log 2 to float64
+assert abs(float(jsd[-1]) - np.log(2)) < 1e-9 and abs(float(dJSD)) < 1e-9
+
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.plot(thetas, jsd, color="tab:blue", label="JSD(p || q_theta)")
+ax.axhline(np.log(2), color="tab:blue", ls=":", lw=1)
+ax.set(xlabel="generator position theta (data units)", ylabel="JSD (nats)",
+       title="The JSD saturates at log 2 once the bumps separate; W1 keeps growing")
+ax2 = ax.twinx()
+ax2.plot(thetas, w1, color="tab:orange", label="W1(p, q_theta)")
+ax2.set_ylabel("W1 (data units)")
+fig.legend(loc="lower right", bbox_to_anchor=(0.88, 0.2))
+show_figure(fig, "Two curves against the generator position theta from 0 to 1. The JSD (left "
+                 "axis) rises from 0 and is flat at log 2 beyond theta = 0.2. W1 (right axis) "
+                 "is the straight line |theta|, with slope 1 everywhere.")
+
+# %% [markdown]
+# The JSD tells the generator that it is wrong, not which way to go: its gradient is zero
+# for every $\theta$ beyond about four widths. The Wasserstein-1 distance, the least average
+# distance over which the mass of $q$ must be moved to turn it into $p$,
+#
+# $$W_1(p, q) = \inf_{\gamma \in \Pi(p, q)} \mathbb E_{(x, y) \sim \gamma}\, |x - y|$$
+#
+# (the infimum over *couplings* $\gamma$, joint distributions with marginals $p$ and $q$),
+# grows like $|\theta|$ and has slope 1 however far apart the two are.
+#
+# In 1-D the optimal coupling is monotone: it matches quantiles. So
+# $W_1 = \int_0^1 |F_p^{-1}(u) - F_q^{-1}(u)|\,du = \int |F_p(t) - F_q(t)|\,dt$, the area
+# between the two CDFs. For two samples of equal size this is the mean distance between the
+# sorted samples; `genlab.metrics.wasserstein_1d` computes the area exactly for any sizes.
+# One check against scipy's independent implementation:
+
+# %%
+g = torch.Generator().manual_seed(0)
+x = torch.randn(3000, generator=g, dtype=F64)
+y = 0.5 * torch.randn(2000, generator=g, dtype=F64) + 0.3
+ours, theirs = float(wasserstein_1d(x, y)), stats.wasserstein_distance(x.numpy(), y.numpy())
+print(f"genlab {ours:.15f}\nscipy  {theirs:.15f}")
+assert abs(ours - theirs) < 1e-12  # float64 sums of 5,000 terms: round-off only
+
+# %% [markdown]
+# ## 2. The Kantorovich-Rubinstein duality: $W_1$ by a critic (10 min)
+#
+# The infimum over couplings cannot be computed for images. Its dual can be *learned*
+# (Kantorovich-Rubinstein; Villani 2009, Thm. 5.10):
+#
+# $$W_1(p, q) = \sup_{\|f\|_L \le 1}\ \mathbb E_{x \sim p} f(x) - \mathbb E_{x \sim q} f(x),$$
+#
+# the supremum over *1-Lipschitz* functions $f$, those with $|f(x) - f(y)| \le |x - y|$ (for
+# a differentiable $f$: $\|\nabla f\| \le 1$ everywhere). A WGAN's discriminator is such an
+# $f$, called the **critic**: it outputs a score, not a probability.
+#
+# In 1-D we can find the best critic by hand. Integrate by parts:
+# $\mathbb E_p f - \mathbb E_q f = \int f'(t)\,\big(F_q(t) - F_p(t)\big)\,dt
+# \le \int |F_q - F_p|\,dt = W_1$, with equality when
+# $f'(t) = \operatorname{sign}\big(F_q(t) - F_p(t)\big)$: slope $+1$ where $q$ has more mass to
+# the left, $-1$ where $p$ has. Let us train a critic on samples and overlay this $f^*$, as
+# lecture 06 overlaid $D^*$. The data $p$: two Gaussians at $\pm 2$ (width 0.5); the
+# generator $q$: $N(0, 1)$. `genlab.wgan.fit_critic` trains a two-layer MLP critic with the
+# gradient penalty of section 3 and reports $\mathbb E_p f - \mathbb E_q f$ on held-out
+# samples.
+
+# %%
+p1 = gaussian_mixture([-2.0, 2.0], [0.5, 0.5], dtype=F64)
+q1 = Normal(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64))
+grid = torch.linspace(-5, 5, 4001, dtype=F64)
+dF = q1.cdf(grid) - p1.cdf(grid)
+W1_exact = float(torch.trapezoid(dF.abs(), grid))  # area between the CDFs
+f_star = torch.cumulative_trapezoid(torch.sign(dF), grid, dim=0)
+f_star = torch.cat([f_star.new_zeros(1), f_star])
+N1 = 2000  # samples of each; the first half trains the critic, the second measures it
+torch.manual_seed(1)
+xp, xq = p1.sample((N1, 1)), q1.sample((N1, 1))
+fits = {}
+for method in ("gp", "clip", "sn"):
+    fits[method] = fit_critic(xp, xq, lipschitz=method, steps=200, lr=3e-3, seed=0)
+gp = fits["gp"]
+with torch.no_grad():
+    f_gp = gp.critic(grid[:, None])
+held = N1 // 2
+with torch.no_grad():  # the estimate's standard error on the held-out halves
+    se = float((gp.critic(xp[held:]).var() / held + gp.critic(xq[held:]).var() / held).sqrt())
+print(f"W1 exact {W1_exact:.4f}; the GP critic's estimate {gp.estimate:.4f} +- {se:.4f} (s.e.), "
+      f"its largest slope on the samples {gp.slope:.2f}")
+# duality: E_p f - E_q f <= L W1 for an L-Lipschitz f (here L ~ the largest slope seen), up
+# to 3 standard errors of sampling noise; and the trained critic gets within 10 % of W1
+assert gp.estimate <= max(gp.slope, 1.0) * W1_exact + 3 * se
+assert gp.estimate >= 0.9 * W1_exact - 3 * se
+
+fig, ax = plt.subplots(figsize=(7, 3.2))
+centre = lambda f: f - f[(grid.abs() < 3)].mean()  # noqa: E731 - critics are defined up to a constant
+ax.plot(grid, centre(f_star), color="black", lw=2, label="optimal critic f*")
+ax.plot(grid, centre(f_gp), color="tab:orange", ls="--", lw=2, label="trained critic (gradient penalty)")
+ax.plot(grid, p1.log_prob(grid).exp(), color="tab:green", alpha=0.6, label="data p")
+ax.plot(grid, q1.log_prob(grid).exp(), color="tab:purple", alpha=0.6, label="generator q")
+ax.set(xlim=(-4, 4), xlabel="x (data units)", ylabel="critic score f(x), density",
+       title="The trained critic follows f*: slope +1 or -1, turning where the CDFs cross")
+ax.legend(fontsize=8)
+show_figure(fig, "The optimal critic is a zigzag with slope plus or minus one, rising towards "
+                 "each data mode at -2 and 2 and falling towards the generator's mass at 0. "
+                 "The trained critic's dashed curve lies close to it between -3 and 3.")
+
+# %% [markdown]
+# The critic's score rises towards the data and falls towards the generator's mass, with
+# slope $\pm 1$: the gradient a WGAN generator receives, $\nabla_x f$ at its samples, has
+# size 1 however bad the generator is. (Outside the samples, beyond $|x| \approx 3$, nothing
+# constrains the trained critic.)
+#
+# ## 3. Keeping the critic Lipschitz, three ways (12 min)
+#
+# A neural network is not Lipschitz by itself. Three remedies:
+#
+# - **Weight clipping** (Arjovsky, Chintala & Bottou 2017): after each step, clip every weight
+#   into $[-c, c]$ ($c = 0.01$). The network is then $K$-Lipschitz for some $K$ that depends on
+#   $c$ and the architecture: the critic estimates $K \cdot W_1$, for an unknown $K$.
+# - **Gradient penalty** (Gulrajani et al. 2017, WGAN-GP): add
+#   $\lambda\,\mathbb E_{\hat x}\big(\|\nabla_{\hat x} f(\hat x)\| - 1\big)^2$, $\lambda = 10$, at
+#   random points $\hat x = \epsilon x + (1 - \epsilon)\tilde x$ between a real $x$ and a fake
+#   $\tilde x$ ($\epsilon \sim U[0, 1]$): the optimal critic has slope exactly 1 on the lines
+#   between matched pairs, so that is what the penalty asks for (`genlab.losses.gradient_penalty`).
+# - **Spectral normalisation** (Miyato et al. 2018): divide each weight matrix by its largest
+#   singular value, its *spectral norm* $\sigma(W) = \max_{\|v\| = 1}\|Wv\|$, estimated by one
+#   step of power iteration per training step
+#   (`torch.nn.utils.parametrizations.spectral_norm`). With 1-Lipschitz activations the
+#   network is then at most 1-Lipschitz: a product of layers with norms $\le 1$.
+#
+# **Predict:** the three critics above were trained on the same samples for the same 200
+# steps. Which one estimates $W_1$ worst? (a) clipping, (b) gradient penalty, (c) spectral
+# normalisation.
+
+# %%
+prediction_2 = None  # your answer: "a", "b" or "c"
+
+# %%
+rows = ["| critic | estimate of W1 | exact W1 | largest slope | seconds |", "|---|---:|---:|---:|---:|"]
+for method, name in (("clip", "weight clipping, c = 0.01"), ("gp", "gradient penalty, lambda = 10"),
+                     ("sn", "spectral normalisation")):
+    r = fits[method]
+    rows.append(f"| {name} | {r.estimate:.4f} | {W1_exact:.4f} | {r.slope:.3f} | {r.seconds:.1f} |")
+display(Markdown("\n".join(rows)))
+print(f"you predicted {prediction_2!r}; the answer is (a): the clipped critic's slope is "
+      f"{fits['clip'].slope:.3f}, so it reports a tiny multiple of W1")
+assert fits["clip"].slope < 0.1 and fits["clip"].estimate < 0.1 * W1_exact
+# spectral normalisation bounds the slope by 1 (up to the power iteration's lag): it can only
+# underestimate W1, up to sampling noise
+assert fits["sn"].slope <= 1.05 and fits["sn"].estimate <= W1_exact + 3 * se
+
+# %% [markdown]
+# Clipping gives a critic whose slope is a hundred times too small: its "estimate" is
+# $K\,W_1$ with a small, unknown $K$. A WGAN can live with a constant factor, but not with
+# what clipping does to the critic's *shape*: to reach its largest slope, a clipped network
+# pushes its weights to $\pm c$ and becomes nearly piecewise linear with few kinks (Gulrajani
+# et al. 2017, Sec. 3): a capacity problem. Rescaled to unit slope, compare the shapes:
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.0))
+with torch.no_grad():
+    for method, color, label in (("clip", "tab:red", "clipped critic / its slope"),
+                                 ("sn", "tab:blue", "spectral-norm critic"),
+                                 ("gp", "tab:orange", "gradient-penalty critic")):
+        f = fits[method].critic(grid[:, None])
+        ax.plot(grid, centre(f) / (fits[method].slope if method == "clip" else 1.0), color=color, label=label)
+ax.plot(grid, centre(f_star), color="black", lw=2, ls=":", label="optimal f*")
+ax.set(xlim=(-4, 4), xlabel="x (data units)", ylabel="critic score (rescaled)",
+       title="Clipping cannot bend: its rescaled critic stays flat and round")
+ax.legend(fontsize=8)
+show_figure(fig, "Four critics against x. The gradient-penalty and spectral-norm critics follow "
+                 "the optimal zigzag; the clipped critic, divided by its small slope, is a smooth "
+                 "curve that misses the sharp turns.")
+
+# %% [markdown]
+# The gradient penalty follows $f^*$ closely. Spectral normalisation is guaranteed to stay
+# 1-Lipschitz but is often *too* tight: a product of per-layer bounds is loose, so the
+# network's actual slope stays below 1 and it underestimates $W_1$ (here by the ratio in the
+# table). The objectives of this course, side by side (D's raw output is $\ell$; the last
+# row is new here):
+#
+# | objective | discriminator / critic minimises | generator minimises | what it estimates |
+# |---|---|---|---|
+# | GAN, non-saturating (lecture 05) | $\mathbb E_p[\log(1 + e^{-\ell})] + \mathbb E_q[\log(1 + e^{\ell})]$ | $\mathbb E_q[\log(1 + e^{-\ell})]$ | $2\,\mathrm{JSD} - \log 4$ |
+# | f-GAN (lecture 07) | $-\mathbb E_p[g_f(\ell)] + \mathbb E_q[f^*(g_f(\ell))]$ | $-\mathbb E_q[f^*(g_f(\ell))]$ | $D_f(p\|q)$ |
+# | WGAN / WGAN-GP | $\mathbb E_q f - \mathbb E_p f\ (+\lambda\,\mathrm{GP})$ | $-\mathbb E_q f$ | $W_1(p, q)$ |
+# | least squares, LSGAN (Mao et al. 2017) | $\frac12\mathbb E_p(\ell - 1)^2 + \frac12\mathbb E_q\,\ell^2$ | $\frac12\mathbb E_q(\ell - 1)^2$ | Pearson $\chi^2$-type (Mao et al., Thm. 1, with other targets) |
+#
+# For the LSGAN, the discriminator's cost at one point $x$ is
+# $\frac12 p(x)(\ell - 1)^2 + \frac12 q(x)\ell^2$; setting its derivative
+# $p(\ell - 1) + q\ell$ to zero gives $\ell^* = p/(p + q)$, lecture 06's $D^*$, without a
+# sigmoid; its generator cost never saturates, because a fake far from the data is penalised
+# quadratically. `genlab.losses` has all four (`wasserstein_critic_loss`,
+# `wasserstein_generator_loss`, `gradient_penalty`, `least_squares_gan_losses`).
+
+# %% [markdown]
+# ## 4. Why GAN training circles: the Dirac-GAN (15 min)
+#
+# Lectures 06 and 08 warned that the game's equilibrium exists but that gradient steps need
+# not find it. Mescheder, Geiger & Nowozin (2018) built the smallest GAN that shows why. The
+# data are a point mass at 0; the generator a point mass $\delta_\theta$; the discriminator
+# is linear, $D_\psi(x) = \psi x$. With the GAN's $f(t) = -\log(1 + e^{-t})$ the game is
+# $L(\theta, \psi) = f(\psi\theta) + f(0)$: D ascends it, G descends it. The unique
+# equilibrium is $(\theta, \psi) = (0, 0)$. The gradient **vector field** the players follow is
+#
+# $$v(\theta, \psi) = \big(-\partial_\theta L,\ \partial_\psi L\big)
+#   = \big(-\psi f'(\psi\theta),\ \theta f'(\psi\theta)\big).$$
+#
+# At the equilibrium its Jacobian is, with $f'(0) = \frac12$ (two lines of algebra: the
+# derivatives of $-\psi f'(\psi\theta)$ at $0$ are $0$ and $-f'(0)$, those of
+# $\theta f'(\psi\theta)$ are $f'(0)$ and $0$),
+#
+# $$J = \begin{pmatrix} 0 & -\frac12 \\ \frac12 & 0 \end{pmatrix},
+#   \qquad \lambda = \pm \tfrac{i}{2}:$$
+#
+# a pure rotation. The players circle the equilibrium instead of approaching it.
+#
+# **Predict:** with *simultaneous* gradient steps $x \leftarrow x + h\,v(x)$ of a tiny size
+# $h = 0.01$, do the iterates (a) converge to $(0, 0)$, (b) circle at a constant distance, or
+# (c) spiral outwards?
+
+# %%
+prediction_3 = None  # your answer: "a", "b" or "c"
+
+# %%
+game = DiracGAN("gan")
+J_autograd = game.jacobian()
+eig = game.equilibrium_eigenvalues()
+print("Jacobian at (0, 0) by autograd:\n", J_autograd.numpy())
+print("eigenvalues, closed form:", eig.numpy(), " autograd:", torch.linalg.eigvals(J_autograd).numpy())
+assert np.allclose(np.sort_complex(torch.linalg.eigvals(J_autograd).numpy()), np.sort_complex(eig.numpy()),
+                   rtol=0, atol=1e-12)  # float64 round-off on entries of size 1/2
+moduli = torch.linalg.eigvals(game.step_matrix(0.01, "simultaneous")).abs()
+print(f"you predicted {prediction_3!r}; the answer is (c): each simultaneous step multiplies the "
+      f"distance by |1 + h lambda| = {float(moduli[0]):.8f} = sqrt(1 + h^2/4) > 1")
+assert torch.allclose(moduli, torch.full((2,), (1 + 0.01**2 / 4) ** 0.5, dtype=F64), rtol=1e-14)
+
+# %% [markdown]
+# Every simultaneous step moves along the tangent of the circle, so it lands slightly
+# outside: $\|x_{k+1}\|^2 = \|x_k\|^2 + h^2\|v(x_k)\|^2$. *Alternating* steps (G first, then D
+# at the new $\theta$) have a step matrix of determinant 1 and stay on a closed orbit. Two
+# remedies make the equilibrium attractive (Mescheder et al. 2018, Sec. 3):
+#
+# - the **R1 penalty** of lecture 08, $\frac\gamma2\|\nabla_x D\|^2$ at the data, is
+#   $\frac\gamma2\psi^2$ here: it adds $-\gamma\psi$ to D's field, and $J$ gets $-\gamma$ in its
+#   lower-right corner;
+# - **instance noise** (add $N(0, \sigma^2)$ to real and fake samples) puts
+#   $2f''(0)\sigma^2 = -\sigma^2/2$ there.
+#
+# Either way $\lambda = \big(-\delta \pm \sqrt{\delta^2 - 1}\big)/2$ with $\delta > 0$: a negative
+# real part, an attracting spiral. The WGAN with weight clipping ($f(t) = t$, $|\psi| \le c$)
+# has $J$ with $\lambda = \pm i$ and nothing to damp it. Every method from $(1, 1)$, 500 steps
+# of $h = 0.1$ (`genlab.theory.DiracGAN`):
+
+# %%
+methods = {
+    "simultaneous, no regulariser": (DiracGAN("gan"), "simultaneous"),
+    "alternating, no regulariser": (DiracGAN("gan"), "alternating"),
+    "simultaneous, R1 (gamma = 1)": (DiracGAN("gan", r1=1.0), "simultaneous"),
+    "alternating, R1 (gamma = 1)": (DiracGAN("gan", r1=1.0), "alternating"),
+    "alternating, instance noise (sigma = 1)": (DiracGAN("gan", noise_std=1.0), "alternating"),
+    "alternating, WGAN with clipping (c = 1)": (DiracGAN("wgan", clip=1.0), "alternating"),
+}
+STEPS, LR = 500, 0.1
+trajectories = {name: game.simulate(1.0, 1.0, STEPS, LR, update) for name, (game, update) in methods.items()}
+rows = ["| method | distance to (0, 0) after 500 steps | abs(theta) over the last 100 steps, max |",
+        "|---|---:|---:|"]
+for name, t in trajectories.items():
+    rows.append(f"| {name} | {float(t.distance[-1]):.3g} | {float(t.theta[-100:].abs().max()):.3g} |")
+display(Markdown("\n".join(rows)))
+d = {name: t.distance for name, t in trajectories.items()}
+assert bool((d["simultaneous, no regulariser"].diff() > 0).all())  # strictly outwards, every step
+assert float((d["alternating, no regulariser"] / d["alternating, no regulariser"][0] - 1).abs().max()) < 0.1
+for name in ("simultaneous, R1 (gamma = 1)", "alternating, R1 (gamma = 1)", "alternating, instance noise (sigma = 1)"):
+    # linear rate |1 + h lambda| <= 0.975 per step near 0: 500 steps shrink by 1e-5 at least
+    assert float(d[name][-1]) < 1e-4, name
+clip = trajectories["alternating, WGAN with clipping (c = 1)"]
+assert float(clip.theta[-100:].abs().max()) > 0.5 * LR * 1.0  # theta keeps jumping by ~ h c
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+th, ps = torch.meshgrid(torch.linspace(-2, 2, 17, dtype=F64), torch.linspace(-2, 2, 17, dtype=F64), indexing="xy")
+vt, vp = DiracGAN("gan").vector_field(th, ps)
+for ax, names, title in ((axes[0], list(methods)[:2] + ["alternating, WGAN with clipping (c = 1)"], "no damping: orbits and spirals"),
+                         (axes[1], list(methods)[2:5], "R1 and instance noise: spirals into (0, 0)")):
+    ax.quiver(th, ps, vt, vp, color="0.6", width=0.003)
+    for name, color in zip(names, ("tab:blue", "tab:orange", "tab:red"), strict=True):
+        t = trajectories[name]
+        ax.plot(t.theta, t.psi, color=color, lw=1.2, label=name)
+    ax.plot([0], [0], "k*", ms=12)
+    ax.set(xlim=(-2, 2), ylim=(-2, 2), xlabel="generator theta", ylabel="discriminator psi", title=title)
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7, loc="lower left")
+show_figure(fig, "Two phase portraits of the Dirac-GAN over theta and psi with the gradient "
+                 "field as grey arrows circling the origin. Left: simultaneous steps spiral out, "
+                 "alternating steps circle at radius 1.4, the clipped WGAN zigzags on psi = "
+                 "plus or minus 1. Right: with R1 or instance noise the paths spiral into the origin.")
+
+# %% [markdown]
+# The clipped WGAN never settles: $\psi$ sits at $\pm c$ and $\theta$ jumps across 0 by
+# $h c$ at every step. The same rotation governs every GAN near its equilibrium, which is
+# why lecture 08's runs oscillated and why R1 helped there. (WGAN-GP does not fix it either:
+# in the Dirac-GAN its penalty pulls $|\psi|$ towards 1, not towards 0; Mescheder et al. 2018,
+# Sec. 3.)
+#
+# ## 5. Measuring a generator (15 min)
+#
+# A loss value says little about sample quality (a WGAN critic's estimate is the one
+# exception, up to its Lipschitz constant). Two standard measures compare *features* of real
+# and generated samples. The original papers use the Inception network; for 8x8 digits we use
+# our own digits classifier's last hidden layer (128 ReLU units).
+#
+# **Fréchet Inception Distance** (Heusel et al. 2017): fit a Gaussian to each set of features
+# and report the squared Fréchet (Wasserstein-2) distance between them,
+#
+# $$\mathrm{FID} = \|\mu_1 - \mu_2\|^2 + \operatorname{tr}\big(\Sigma_1 + \Sigma_2 - 2(\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2})^{1/2}\big).$$
+#
+# `genlab.metrics.frechet_distance` computes the trace of the square root from the
+# eigenvalues of the symmetric matrix $\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}$, so that it
+# stays real and finite when a covariance is singular (128 features, some of them always 0).
+
+# %%
+started = time.perf_counter()
+clf = train_digit_classifier(seed=0, device="cpu")
+print(f"classifier: {clf.test_accuracy:.3f} held-out accuracy, trained in {time.perf_counter() - started:.1f} s")
+all_digits = digits("all")
+feats = clf.model.features(all_digits.images).double()  # (1797, 128)
+labels = all_digits.labels
+print(f"features: {tuple(feats.shape)}; always-zero features: {int((feats.abs().sum(0) == 0).sum())}")
+
+# %% [markdown]
+# FID has no "zero" in practice: two samples of the *same* data give a positive FID, because
+# the means and covariances are estimated. This **data-vs-data** FID is the floor a perfect
+# generator would reach, and it depends on the sample size $n$. Chong & Forsyth (2020) show
+# that FID's bias falls roughly like $1/n$.
+#
+# **Predict:** two disjoint halves of the digits, $n$ images each. When $n$ goes from 100 to
+# 800, the data-vs-data FID (a) stays about the same, (b) falls by about a factor 8,
+# (c) rises.
+
+# %%
+prediction_4 = None  # your answer: "a", "b" or "c"
+
+# %%
+sizes, repeats = (100, 200, 400, 800), 8
+g = torch.Generator().manual_seed(0)
+fid_by_n = {n: [] for n in sizes}
+for n in sizes:
+    for _ in range(repeats):
+        perm = torch.randperm(len(feats), generator=g)
+        fid_by_n[n].append(float(fid(feats[perm[:n]], feats[perm[n : 2 * n]])))
+mean = np.array([np.mean(fid_by_n[n]) for n in sizes])
+sem = np.array([np.std(fid_by_n[n], ddof=1) / np.sqrt(repeats) for n in sizes])
+print("n:", sizes, "\nFID (data vs data), mean over", repeats, "splits:", mean.round(3), "+-", sem.round(3))
+print(f"you predicted {prediction_4!r}; the answer is (b): the ratio FID(100) / FID(800) is {mean[0] / mean[-1]:.1f}")
+# a bias ~ c / n: going from n = 100 to 800 divides it by 8; allow the ratio 4 to 16
+# each doubling of n lowers the mean FID by more than 3 standard errors of the difference
+assert all(mean[i] - mean[i + 1] > 3 * np.hypot(sem[i], sem[i + 1]) for i in range(len(sizes) - 1))
+assert 4 < mean[0] / mean[-1] < 16
+
+fig, ax = plt.subplots(figsize=(6, 3.0))
+ax.errorbar(sizes, mean, yerr=2 * sem, marker="o", color="tab:blue", capsize=3, label="data vs data (mean, 2 s.e.)")
+ax.plot(sizes, mean[0] * sizes[0] / np.array(sizes), color="tab:gray", ls="--", label="c / n")
+ax.set(xscale="log", yscale="log", xlabel="images per set n", ylabel="FID (squared feature units)",
+       title="FID of the data against itself falls like 1/n")
+ax.legend(fontsize=8)
+show_figure(fig, "FID between two halves of the digits against the number of images n, on log "
+                 "axes: the points fall along a dashed line proportional to 1/n.")
+
+# %% [markdown]
+# So compare FIDs only at one $n$, and next to the data-vs-data floor at that $n$.
+#
+# **Precision and recall** (Kynkäänniemi et al. 2019) separate two failures that FID mixes.
+# Around each real feature vector draw a ball reaching its $k$-th nearest real neighbour
+# ($k = 3$): their union is the *real manifold*; likewise the *fake manifold*. Precision is the
+# share of fakes inside the real manifold (are samples realistic?), recall the share of reals
+# inside the fake manifold (is all of the data covered?).
+#
+# Three stand-in "generators", 360 images each, against 360 real held-out digits: real digits
+# from the other half (the ideal), only the digits 0 and 1 (mode collapse), and blurred
+# digits (every pixel averaged with its neighbours: off the data manifold).
+#
+# **Predict:** for the collapsed generator, which number drops: (a) precision, (b) recall,
+# (c) both?
+
+# %%
+prediction_5 = None  # your answer: "a", "b" or "c"
+
+# %%
+g = torch.Generator().manual_seed(1)
+perm = torch.randperm(len(feats), generator=g)
+real_idx, other_idx = perm[:360], perm[360:]
+images = all_digits.images
+kernel = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]).div(16).view(1, 1, 3, 3)
+blurred = torch.nn.functional.conv2d(images[other_idx[:360]], kernel, padding=1)
+collapsed_idx = other_idx[labels[other_idx] <= 1][:360]
+candidates = {
+    "real digits (other half)": clf.model.features(images[other_idx[:360]]),
+    "collapsed: only 0s and 1s": clf.model.features(images[collapsed_idx]),
+    "blurred digits": clf.model.features(blurred),
+}
+real_feats = feats[real_idx]
+rows = ["| generator | n | FID | precision | recall |", "|---|---:|---:|---:|---:|"]
+scores = {}
+for name, f in candidates.items():
+    f = f.double()
+    pr = precision_recall(real_feats, f, k=3)
+    scores[name] = (float(fid(real_feats, f)), float(pr.precision), float(pr.recall))
+    rows.append(f"| {name} | {len(f)} | {scores[name][0]:.2f} | {scores[name][1]:.2f} | {scores[name][2]:.2f} |")
+display(Markdown("\n".join(rows)))
+print(f"you predicted {prediction_5!r}; the answer is (b): collapse keeps precision, loses recall")
+ideal, col, blur = (scores[k] for k in candidates)
+# a binomial share of 360 has a standard error <= 0.5 / sqrt(360) = 0.026: margins of 4 s.e.
+assert col[1] > ideal[1] - 0.1 and col[2] < ideal[2] - 0.3  # collapse: precision kept, recall lost
+assert blur[1] < ideal[1] - 0.1  # blur: precision lost
+assert ideal[0] < min(col[0], blur[0])  # and FID ranks the ideal first
+
+# %% [markdown]
+# The collapsed generator covers only two of ten classes, so most real digits have no fake
+# near them (recall falls) while every fake is a real digit (precision stays). Blurred
+# digits are no digits the classifier has seen: precision falls. FID ranks both below the
+# ideal but cannot say why. Report all three.
+#
+# One last number, the cost: FID of 2,000 against 2,000 feature vectors (the digits and
+# their blurred copies, 128 features):
+
+# %%
+f2000 = torch.cat([feats, clf.model.features(torch.nn.functional.conv2d(images, kernel, padding=1)).double()])[:4000]
+started = time.perf_counter()
+value = fid(f2000[:2000], f2000[2000:])
+print(f"FID of 2,000 vs 2,000 in {1000 * (time.perf_counter() - started):.0f} ms ({float(value):.2f}); "
+      f"the whole lecture so far: {time.perf_counter() - LECTURE_START:.0f} s")
+
+# %% [markdown]
+# ## Check your understanding
+#
+# Answer in a few sentences each; `solutions/09_wasserstein_gans_convergence_and_evaluation`
+# has reference answers.
+#
+# 1. Two point masses $\delta_0$ and $\delta_\theta$ with $\theta \ne 0$: what are their JSD
+#    and $W_1$, and what does each give the generator to learn from as $\theta$ moves?
+# 2. Why does weight clipping limit what a critic can represent, and how does the gradient
+#    penalty avoid that?
+# 3. In the Dirac-GAN, alternating steps orbit and simultaneous steps spiral out. What do R1
+#    and instance noise change in the Jacobian at the equilibrium, and why does that make the
+#    iterates converge?
+# 4. Why must two FIDs be computed with the same number of samples to be compared? What does
+#    the data-vs-data FID tell you?
+# 5. A generator has precision 0.95 and recall 0.30; another has precision 0.50 and recall
+#    0.85. Describe their samples, and why one FID number could not tell you this.
+#
+# The exercise sheet (`exercises/09_wasserstein_gans_convergence_and_evaluation`) has you
+# write $W_1$, the gradient penalty, the Fréchet distance and the Dirac-GAN's eigenvalues,
+# and repair a WGAN-GP critic loop with two planted bugs.
+#
+# ## References
+# - Arjovsky, Chintala & Bottou (2017), *Wasserstein GAN*, ICML.
+# - Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville (2017), *Improved Training of Wasserstein GANs*, NeurIPS.
+# - Miyato, Kataoka, Koyama & Yoshida (2018), *Spectral Normalization for Generative Adversarial Networks*, ICLR.
+# - Mao, Li, Xie, Lau, Wang & Smolley (2017), *Least Squares Generative Adversarial Networks*, ICCV.
+# - Mescheder, Geiger & Nowozin (2018), *Which Training Methods for GANs do actually Converge?*, ICML.
+# - Villani (2009), *Optimal Transport, Old and New*, Springer, Thm. 5.10 and Remark 6.5.
+# - Heusel, Ramsauer, Unterthiner, Nessler & Hochreiter (2017), *GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium*, NeurIPS.
+# - Chong & Forsyth (2020), *Effectively Unbiased FID and Inception Score and Where to Find Them*, CVPR.
+# - Kynkäänniemi, Karras, Laine, Lehtinen & Aila (2019), *Improved Precision and Recall Metric for Assessing Generative Models*, NeurIPS.
