@@ -16,6 +16,7 @@ from genlab.gan import (
     OBJECTIVES,
     GANTrainConfig,
     GANTrainer,
+    compare_objectives,
     dcgan_digit_quality,
     dcgan_digits_run,
     default_setup,
@@ -222,12 +223,20 @@ def test_grid_jsd_agrees_with_quadrature_and_has_a_small_floor(target):
 
 
 def test_default_1d_gan_reaches_jsd_005_in_its_default_budget():
+    """One GAN run is chaotic: another CPU's float32 rounding sends it down another path, so
+    whether one seed ends below the threshold is not a property of the recipe. Over seeds it
+    is: 15 of seeds 0-15 converge (final JSD 0.016-0.044; seed 6 ends at 0.063), both in
+    separate runs and batched. The assert asks for 10 of 16: with a failure rate of 1/8 per
+    run, 7 or more failures have probability 0.002."""
     model_config, config = default_setup("mixture1d")
     assert model_config == GAN_PRESETS["toy1d"] and config.objective == "non_saturating"
     trainer = train_gan("mixture1d", **CPU)
     assert trainer.step_count == config.steps
-    assert trainer.history["jsd"][-1] <= 0.05, trainer.history["jsd"][-5:]
-    assert trainer.history["d_real"][-1] == pytest.approx(0.5, abs=0.1)
+    assert trainer.history["d_real"][-1] == pytest.approx(0.5, abs=0.1)  # D cannot tell
+    runs = compare_objectives(("non_saturating",), n_runs=16, dataset="mixture1d", **CPU)
+    result = runs["non_saturating"]
+    assert result.steps == config.steps
+    assert result.counts["converged"] >= 10, (result.counts, result.jsd.round(3))
 
 
 def test_discriminator_with_frozen_generator_matches_d_star(target):
