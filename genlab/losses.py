@@ -1,4 +1,4 @@
-r"""VAE and GAN objectives of lecture 14 as pure functions over tensors.
+r"""The course's VAE and GAN objectives and regularisers as pure functions over tensors.
 
 Conventions shared by every function here:
 
@@ -26,15 +26,19 @@ import torch
 import torch.nn.functional as F
 
 from genlab._checks import choice, positive_int, same_shape, tensor_arg
+from genlab.divergences import F_DIVERGENCES, fgan_discriminator_loss, fgan_generator_loss
 
 __all__ = [
     "ELBO",
     "GENERATOR_KINDS",
     "LIKELIHOODS",
+    "OBJECTIVES",
     "EstimatorStats",
     "GaussianGrad",
     "bernoulli_nll",
+    "check_objective",
     "discriminator_loss",
+    "discriminator_objective",
     "elbo",
     "estimator_variance",
     "feature_matching_loss",
@@ -44,6 +48,8 @@ __all__ = [
     "gaussian_kl",
     "gaussian_nll",
     "generator_loss",
+    "generator_objective",
+    "r1_penalty",
     "reparam_grad",
     "reparameterize",
     "score_function_grad",
@@ -53,6 +59,8 @@ __all__ = [
 LOG_2PI = math.log(2.0 * math.pi)
 LIKELIHOODS = ("gaussian", "bernoulli")
 GENERATOR_KINDS = ("minimax", "non_saturating")
+# what a GAN can be trained with: the two costs of the slides, or any f-divergence (f-GAN)
+OBJECTIVES: tuple[str, ...] = (*GENERATOR_KINDS, *F_DIVERGENCES)
 
 
 class ELBO(NamedTuple):
@@ -521,15 +529,47 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
     return difference.pow(2).sum()
 
 
-def fgan_discriminator_loss(name: str, real_v: torch.Tensor, fake_v: torch.Tensor):
-    """f-GAN discriminator loss; see :func:`genlab.divergences.fgan_discriminator_loss`."""
-    from genlab import divergences  # lazy: keeps this module importable on its own
+def discriminator_objective(
+    objective: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, **params: float
+) -> torch.Tensor:
+    r"""The discriminator's loss for ``objective``, mean over all logits (a 0-d tensor).
 
-    return divergences.fgan_discriminator_loss(name, real_v, fake_v)
+    ``"minimax"``/``"non_saturating"``: :math:`J_D` of :func:`discriminator_loss` (the same for
+    both: they differ in the generator's cost only). An f-divergence name of
+    :data:`genlab.divergences.F_DIVERGENCES`: :math:`-F = -(\mathbb E_P[g_f(v)] -
+    \mathbb E_Q[f^*(g_f(v))])`, :func:`fgan_discriminator_loss` (``params`` go to it).
+    """
+    if objective in GENERATOR_KINDS:
+        return discriminator_loss(real_logits, fake_logits)
+    return fgan_discriminator_loss(check_objective(objective), real_logits, fake_logits, **params)
 
 
-def fgan_generator_loss(name: str, fake_v: torch.Tensor):
-    """f-GAN generator loss; see :func:`genlab.divergences.fgan_generator_loss`."""
-    from genlab import divergences  # lazy: keeps this module importable on its own
+def generator_objective(objective: str, fake_logits: torch.Tensor, **params: float):
+    r"""The generator's loss for ``objective``, mean over all logits of ``D(G(z))``.
 
-    return divergences.fgan_generator_loss(name, fake_v)
+    ``"minimax"``: :math:`\mathbb E[\log(1 - D(G(z)))]`; ``"non_saturating"``:
+    :math:`\mathbb E[-\log D(G(z))]` (:func:`generator_loss`). An f-divergence name:
+    :math:`-\mathbb E_Q[f^*(g_f(v))]` (:func:`fgan_generator_loss`).
+    """
+    if objective in GENERATOR_KINDS:
+        return generator_loss(fake_logits, objective)
+    return fgan_generator_loss(check_objective(objective), fake_logits, **params)
+
+
+def check_objective(objective: str) -> str:
+    """``objective`` if it is one of :data:`OBJECTIVES`, else a ValueError listing them all."""
+    return choice("objective", objective, OBJECTIVES)
+
+
+# ------------------------------------------------------------------------- regularisers
+
+
+def r1_penalty(real_logits: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
+    r"""The R1 penalty per real sample, :math:`\frac12 \|\nabla_x \ell(x)\|^2` summed over the
+    event dims: logits ``(..., B)`` of ``x_real`` ``(..., B, *event)`` -> ``(..., B)``.
+
+    Mescheder et al. 2018, eq. 9. ``x_real`` must require grad; the result keeps the graph,
+    so that it can be added to the discriminator's loss.
+    """
+    (grad,) = torch.autograd.grad(real_logits.sum(), x_real, create_graph=True)
+    return 0.5 * grad.pow(2).sum(tuple(range(real_logits.ndim, x_real.ndim)))
