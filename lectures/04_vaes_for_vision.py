@@ -39,7 +39,7 @@ import torch
 import genlab
 from genlab import data
 from genlab.models import build_vae
-from genlab.models.classifier import train_digit_classifier
+from genlab.train import train_digit_classifier
 from genlab.models.conditional import CVAE, CVAE_PRESETS, digit_attributes
 from genlab.models.dcign import (
     DCIGN,

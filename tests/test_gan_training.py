@@ -300,7 +300,7 @@ def test_dcgan_learns_recognisable_digits_in_a_small_budget():
     """The full check (``dcgan_digits_run``: 1500 steps, ~0.75 recognised) takes about 20 s;
     here 400 steps must already lift the recognised fraction well above the untrained one
     (which labels its blobs as one digit)."""
-    from genlab.models.classifier import train_digit_classifier
+    from genlab.train import train_digit_classifier
 
     model_config, config = default_setup("digits")
     config = replace(config, steps=400, log_every=100, **CPU)

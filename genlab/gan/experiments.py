@@ -22,9 +22,9 @@ from genlab.gan.config import GANTrainConfig, default_setup, init_gan
 from genlab.gan.densities import kde
 from genlab.gan.streams import draw_noise
 from genlab.gan.trainer import GANTrainer
-from genlab.models.classifier import train_digit_classifier
 from genlab.models.gan import GaussianGenerator
 from genlab.theory import optimal_discriminator
+from genlab.train import train_digit_classifier
 
 
 class SaturationCurves(NamedTuple):

@@ -23,14 +23,16 @@ of :math:`p_{data}`. The bandwidth is chosen once per target and ``M`` to minimi
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 import torch.nn.functional as F
 
 from genlab._checks import positive
 from genlab.divergences import get_divergence
-from genlab.gan.targets import Target
+
+if TYPE_CHECKING:  # a Target carries the grid; this module only reads it
+    from genlab.gan.targets import Target
 
 LOG2 = math.log(2.0)
 

@@ -15,6 +15,7 @@ from genlab import data
 from genlab._checks import choice, positive_int
 from genlab.device import resolve_device
 from genlab.gan.config import TARGETS
+from genlab.gan.metrics import grid_jsd
 
 
 class Target:
@@ -115,8 +116,6 @@ class Target:
         return self._bandwidth_and_floor(n_samples)[1]
 
     def _bandwidth_and_floor(self, n_samples: int) -> tuple[float, float]:
-        from genlab.gan.metrics import grid_jsd  # the estimator whose floor this is
-
         if not self.is_toy:
             raise ValueError(f"target {self.name!r} has no known density (images)")
         if n_samples not in self._bandwidths:
