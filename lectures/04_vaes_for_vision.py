@@ -39,7 +39,6 @@ import torch
 import genlab
 from genlab import data
 from genlab.models import build_vae
-from genlab.train import train_digit_classifier
 from genlab.models.conditional import CVAE, CVAE_PRESETS, digit_attributes
 from genlab.models.dcign import (
     DCIGN,
@@ -51,7 +50,7 @@ from genlab.models.dcign import (
 )
 from genlab.models.vqvae import VQVAE, VQVAE_PRESETS, codebook_usage
 from genlab.plots import image_grid
-from genlab.train import TrainConfig, Trainer, evaluate_elbo, fit
+from genlab.train import TrainConfig, Trainer, evaluate_elbo, fit, train_digit_classifier
 from genlab.widgets import (
     attribute_controls,
     codebook_viewer,
