@@ -18,15 +18,29 @@ Conventions shared by every function here:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from numbers import Real
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-from genlab._checks import choice, positive_int, same_shape, tensor_arg
+from genlab._checks import (
+    broadcasts_to,
+    choice,
+    event_arg,
+    gaussian_args,
+    same_shape,
+    tensor_arg,
+)
 from genlab.divergences import F_DIVERGENCES, fgan_discriminator_loss, fgan_generator_loss
+from genlab.estimators import (  # lecture 02's estimators, at home in genlab.estimators
+    EstimatorStats,
+    GaussianGrad,
+    _standard_normal,
+    estimator_variance,
+    reparam_grad,
+    score_function_grad,
+)
 
 __all__ = [
     "ELBO",
@@ -71,45 +85,7 @@ class ELBO(NamedTuple):
     reconstruction: torch.Tensor  # log p(x|z) for one z ~ q(z|x)
 
 
-class GaussianGrad(NamedTuple):
-    """A gradient with respect to the parameters ``(mu, logvar)`` of a diagonal Gaussian."""
-
-    mu: torch.Tensor
-    logvar: torch.Tensor
-
-
-class EstimatorStats(NamedTuple):
-    """Mean and (unbiased) variance over repeated, independent gradient estimates."""
-
-    mean: GaussianGrad
-    variance: GaussianGrad
-
-
 # ---------------------------------------------------------------------------- argument checks
-
-
-def _event_arg(name: str, value) -> torch.Tensor:
-    tensor_arg(name, value)
-    if value.ndim < 1:
-        raise ValueError(f"{name} must have at least one (event) dimension; got a 0-d tensor")
-    return value
-
-
-def _gaussian_args(mu, logvar, *, event: bool = True) -> None:
-    (_event_arg if event else tensor_arg)("mu", mu)
-    tensor_arg("logvar", logvar)
-    same_shape(mu=mu, logvar=logvar)
-
-
-def _broadcasts_to(name: str, value: torch.Tensor, shape: torch.Size) -> None:
-    try:
-        ok = torch.broadcast_shapes(value.shape, shape) == shape
-    except RuntimeError:
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"{name} must broadcast to shape {tuple(shape)}; got shape {tuple(value.shape)}"
-        )
 
 
 def _logits_arg(name: str, value) -> torch.Tensor:
@@ -117,21 +93,6 @@ def _logits_arg(name: str, value) -> torch.Tensor:
     if value.numel() == 0:
         raise ValueError(f"{name} must hold at least one logit; got shape {tuple(value.shape)}")
     return value
-
-
-def _standard_normal(shape: tuple[int, ...], like: torch.Tensor, generator) -> torch.Tensor:
-    """``eps ~ N(0, I)`` of ``shape`` on ``like``'s device and dtype."""
-    if generator is not None:
-        if not isinstance(generator, torch.Generator):
-            raise ValueError(
-                f"generator must be a torch.Generator or None; got {type(generator).__name__}"
-            )
-        if generator.device.type != like.device.type:
-            raise ValueError(
-                f"generator must be on mu's device ({like.device.type}); "
-                f"got a generator on {generator.device}"
-            )
-    return torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
 # ------------------------------------------------------------------------------------ the VAE
@@ -148,7 +109,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     Source: slide "1D Gaussian Case" (which writes :math:`-D_{KL}`); Kingma & Welling 2014,
     App. B. Returns the positive KL.
     """
-    _gaussian_args(mu, logvar)
+    gaussian_args(mu, logvar)
     # Kingma & Welling 2014, App. B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # (..., D) -> (...)
 
@@ -172,11 +133,11 @@ def gaussian_nll(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tor
     \log 2\pi\sigma^2`. ``x`` and ``mu`` have one shape; ``logvar`` broadcasts to it (a 0-d
     tensor for one shared variance).
     """
-    _event_arg("x", x)
+    event_arg("x", x)
     tensor_arg("mu", mu)
     tensor_arg("logvar", logvar)
     same_shape(x=x, mu=mu)
-    _broadcasts_to("logvar", logvar, x.shape)
+    broadcasts_to("logvar", logvar, x.shape)
     return _gaussian_nll_terms(x, mu, logvar).sum(-1)  # (..., D) -> (...)
 
 
@@ -193,7 +154,7 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     (``binary_cross_entropy_with_logits``), stable for any logit. ``x`` in :math:`[0, 1]`
     (grey levels) gives the cross-entropy, a log-probability only for binary ``x``.
     """
-    _event_arg("x", x)
+    event_arg("x", x)
     tensor_arg("logits", logits)
     same_shape(x=x, logits=logits)
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
@@ -216,7 +177,7 @@ def reparameterize(
     ``eps`` defaults to a fresh draw on ``mu``'s device and dtype (from ``generator`` if given;
     ``generator`` is unused when ``eps`` is passed).
     """
-    _gaussian_args(mu, logvar, event=False)
+    gaussian_args(mu, logvar, event=False)
     if eps is None:
         eps = _standard_normal(mu.shape, mu, generator)
     else:
@@ -253,7 +214,7 @@ def elbo(
     image. Every term has shape ``batch``; take ``-result.elbo.mean()`` as the training loss.
     """
     choice("likelihood", likelihood, LIKELIHOODS)
-    _gaussian_args(mu, logvar)
+    gaussian_args(mu, logvar)
     tensor_arg("x", x)
     tensor_arg("decoder_out", decoder_out)
     same_shape(x=x, decoder_out=decoder_out)
@@ -269,7 +230,7 @@ def elbo(
         if decoder_logvar is None:
             decoder_logvar = x.new_zeros(())
         tensor_arg("decoder_logvar", decoder_logvar)
-        _broadcasts_to("decoder_logvar", decoder_logvar, x.shape)
+        broadcasts_to("decoder_logvar", decoder_logvar, x.shape)
         nll = _gaussian_nll_terms(x, decoder_out, decoder_logvar)
     else:
         if decoder_logvar is not None:
@@ -281,138 +242,6 @@ def elbo(
     reconstruction = -nll.sum(event_dims)  # (*batch, *event) -> batch
     regularization = -gaussian_kl(mu, logvar)  # (*batch, Z) -> batch
     return ELBO(regularization + reconstruction, regularization, reconstruction)
-
-
-# ---------------------------------------------------------------------- gradient estimators
-
-
-def _call_f(f, z: torch.Tensor) -> torch.Tensor:
-    out = f(z)
-    if not isinstance(out, torch.Tensor) or out.shape != z.shape:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(
-            f"f must map z elementwise to a tensor of its shape {tuple(z.shape)}; got {got}"
-        )
-    return out
-
-
-def _estimator_setup(f, mu, logvar, n_samples, generator):
-    if not callable(f):
-        raise ValueError(f"f must be a callable applied elementwise; got {type(f).__name__}")
-    _gaussian_args(mu, logvar, event=False)
-    n_samples = positive_int("n_samples", n_samples)
-    eps = _standard_normal((n_samples, *mu.shape), mu, generator)  # (S, ...)
-    return mu.detach(), logvar.detach(), eps
-
-
-def score_function_grad(
-    f: Callable[[torch.Tensor], torch.Tensor],
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    n_samples: int,
-    generator: torch.Generator | None = None,
-    baseline: float | torch.Tensor | None = None,
-) -> GaussianGrad:
-    r"""Score-function (REINFORCE) estimate of :math:`\nabla_{\mu, \text{logvar}}
-    \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
-
-    .. math::
-        \nabla \mathbb E_q[f(z)] \approx \frac1L \sum_{l=1}^{L} (f(z^{(l)}) - b)\,
-            \nabla \log q(z^{(l)}), \quad
-        \frac{\partial \log q}{\partial \mu} = \frac{z - \mu}{\sigma^2}, \quad
-        \frac{\partial \log q}{\partial\, \text{logvar}} = \frac12\left(
-            \frac{(z - \mu)^2}{\sigma^2} - 1\right)
-
-    Source: slide "Optimization interpretation" ("high variance for gradient estimation");
-    Williams 1992; Mohamed et al. 2020, Sec. 4. Unbiased for any constant baseline ``b``
-    (a number or a tensor broadcast to ``mu``, not computed from these samples), because
-    :math:`\mathbb E_q[\nabla \log q] = 0`. ``f`` is applied to ``z`` of shape
-    ``(n_samples, *mu.shape)`` and need not be differentiable. Returns detached tensors.
-    """
-    mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
-    if baseline is not None and not isinstance(baseline, Real | torch.Tensor):
-        raise ValueError(
-            f"baseline must be None, a number or a tensor; got {type(baseline).__name__}"
-        )
-    if isinstance(baseline, torch.Tensor):
-        _broadcasts_to("baseline", baseline, mu.shape)
-    var = logvar.exp()
-    z = mu + var.sqrt() * eps  # (S, ...)
-    with torch.no_grad():
-        fz = _call_f(f, z)
-    if baseline is not None:
-        fz = fz - baseline
-    score_mu = (z - mu) / var  # d log q / d mu
-    score_logvar = 0.5 * ((z - mu).pow(2) / var - 1.0)  # d log q / d logvar
-    return GaussianGrad((fz * score_mu).mean(0), (fz * score_logvar).mean(0))  # (S, ...) -> (...)
-
-
-def reparam_grad(
-    f: Callable[[torch.Tensor], torch.Tensor],
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    n_samples: int,
-    generator: torch.Generator | None = None,
-) -> GaussianGrad:
-    r"""Reparameterization (pathwise) estimate of :math:`\nabla_{\mu, \text{logvar}}
-    \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
-
-    .. math::
-        \nabla \mathbb E_q[f(z)] = \mathbb E_{\epsilon}[\nabla f(\mu + \sigma \epsilon)]
-            \approx \frac1L \sum_{l=1}^{L} \nabla f(\mu + \sigma \epsilon^{(l)}),
-            \quad \epsilon^{(l)} \sim \mathcal N(0, 1)
-
-    Source: slides "Reparameterization trick", "VAE Example"; Kingma & Welling 2014, Sec. 2.4.
-    Unbiased. ``f`` must be an elementwise function that torch autograd can differentiate; it
-    is applied to ``z`` of shape ``(n_samples, *mu.shape)``. Returns detached tensors.
-    """
-    mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
-    with torch.enable_grad():
-        mu = mu.requires_grad_(True)
-        logvar = logvar.requires_grad_(True)
-        z = mu + torch.exp(0.5 * logvar) * eps  # (S, ...)
-        fz = _call_f(f, z)
-        if not fz.requires_grad:
-            raise ValueError("f must be differentiable by torch autograd; f(z) has no grad_fn")
-        # f is elementwise, so the gradient of the sum is the per-element gradient
-        grads = torch.autograd.grad(fz.sum() / eps.shape[0], (mu, logvar), allow_unused=True)
-    mu_grad, logvar_grad = (torch.zeros_like(mu) if g is None else g for g in grads)
-    return GaussianGrad(mu_grad.detach(), logvar_grad.detach())
-
-
-def estimator_variance(
-    estimator: Callable[..., GaussianGrad],
-    f: Callable[[torch.Tensor], torch.Tensor],
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    n_samples: int,
-    repeats: int,
-    generator: torch.Generator | None = None,
-) -> EstimatorStats:
-    r"""Mean and variance over ``repeats`` independent runs of ``estimator`` with ``n_samples``
-    samples each; every field has ``mu``'s shape.
-
-    .. math::
-        \bar g = \frac1R \sum_{r=1}^{R} \hat g_r, \qquad
-        s^2 = \frac{1}{R - 1} \sum_{r=1}^{R} (\hat g_r - \bar g)^2
-
-    Source: slide "Optimization interpretation" (the variance of gradient estimates). The runs
-    are vectorised: ``estimator`` (:func:`score_function_grad`, :func:`reparam_grad`, or a
-    ``functools.partial`` of one) is called once on ``mu`` repeated along a new leading dim.
-    The standard error of ``mean`` is ``sqrt(variance / repeats)``.
-    """
-    if not callable(estimator):
-        raise ValueError(f"estimator must be callable; got {type(estimator).__name__}")
-    repeats = positive_int("repeats", repeats, minimum=2)
-    _gaussian_args(mu, logvar, event=False)
-    shape = (repeats, *mu.shape)
-    mu_r = mu.detach().expand(shape).contiguous()  # (...) -> (R, ...)
-    logvar_r = logvar.detach().expand(shape).contiguous()
-    g = estimator(f, mu_r, logvar_r, n_samples, generator=generator)  # (R, ...) each
-    return EstimatorStats(
-        mean=GaussianGrad(g.mu.mean(0), g.logvar.mean(0)),
-        variance=GaussianGrad(g.mu.var(0), g.logvar.var(0)),
-    )
 
 
 # ------------------------------------------------------------------------------------ the GAN
