@@ -378,27 +378,3 @@ def test_generator_density_sums_over_every_preimage():
     torch.testing.assert_close(density, expected, rtol=1e-3, atol=0)
     with pytest.raises(ValueError, match="span"):
         generator_density_1d(lambda z: z, x, span=0)
-
-
-def test_generator_density_of_a_network_matches_a_histogram():
-    from genlab.gan import generator_density_1d
-
-    G = init_toy_generator()
-    with torch.no_grad():
-        s = G(torch.randn(400_000, 1, generator=torch.Generator().manual_seed(5)))[:, 0].double()
-    lo, hi = torch.quantile(s[:100_000], torch.tensor([0.05, 0.95], dtype=torch.float64))
-    edges = torch.linspace(float(lo), float(hi), 21, dtype=torch.float64)
-    fine = torch.linspace(float(lo), float(hi), 2001, dtype=torch.float64)
-    density = generator_density_1d(G, fine)
-    mass = [
-        float(torch.trapezoid(density[(fine >= a) & (fine <= b)], fine[(fine >= a) & (fine <= b)]))
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ]
-    counts = torch.histogram(s, bins=edges).hist / len(s)
-    np.testing.assert_allclose(counts.numpy(), mass, rtol=0.06, atol=2e-3)
-
-
-def init_toy_generator():
-    from genlab.gan import default_setup, init_gan
-
-    return init_gan(default_setup("mixture1d")[0], seed=0).generator

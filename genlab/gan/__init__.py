@@ -31,7 +31,7 @@ from genlab.gan.config import (
     default_setup,
     init_gan,
 )
-from genlab.gan.densities import generator_density_1d, kde, optimal_logit
+from genlab.gan.densities import generator_density_1d, generator_mass_1d, kde, optimal_logit
 from genlab.gan.experiments import (
     DigitQuality,
     DigitsRun,
@@ -98,6 +98,7 @@ __all__ = [
     "discriminator_vs_optimal",
     "draw_noise",
     "generator_density_1d",
+    "generator_mass_1d",
     "fit_gaussian_fgan",
     "generator_objective",
     "generator_step",
