@@ -118,16 +118,8 @@ class ManySeedGANs:
         )
         self.g_optimizer = make_adam(self.g_params, device=self.device, lr=c.lr, betas=c.betas)
         # the same streams as GANTrainer's, one per seed (its prior included)
-        streams = run_streams(
-            self.target,
-            self.seeds,
-            model_config.latent_dim,
-            c.prior,
-            c.batch_size,
-            c.eval_samples,
-            self.device,
-            dtype,
-        )
+        latent = model_config.latent_dim
+        streams = run_streams(self.target, self.seeds, latent, c, self.device, dtype)
         self._data, self._noise = streams.data, streams.noise
         self.z_eval = streams.z_eval  # (N, M, Z)
         self.alive = torch.ones(n_runs, dtype=torch.bool, device=self.device)

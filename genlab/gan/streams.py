@@ -73,17 +73,12 @@ class RunStreams(NamedTuple):
 
 
 def run_streams(
-    target: Target,
-    seeds: Sequence[int],
-    latent_dim: int,
-    prior: str,
-    batch_size: int,
-    eval_samples: int,
-    device,
-    dtype: torch.dtype,
+    target: Target, seeds: Sequence[int], latent_dim: int, config, device, dtype: torch.dtype
 ) -> RunStreams:
-    """The streams of one run per seed in ``seeds``: the one noise-drawing path of every GAN
-    trainer (:func:`draw_noise` with ``prior``)."""
+    """The streams of one run per seed in ``seeds`` under a :class:`~genlab.gan.GANTrainConfig`
+    (its ``prior``, ``batch_size`` and ``eval_samples``): the one noise-drawing path of every
+    GAN trainer (:func:`draw_noise`)."""
+    prior, batch_size, eval_samples = config.prior, config.batch_size, config.eval_samples
     choice("prior", prior, PRIORS)
     per_run = [_stream_seeds(s) for s in seeds]
     chunk = (64 if target.is_toy else 16) * batch_size

@@ -136,16 +136,8 @@ class GANTrainer(Callbacks):
         self.d_optimizer = make_adam(d_params, device=self.device, lr=c.lr_d or c.lr, betas=c.betas)
         self.g_optimizer = make_adam(g_params, device=self.device, lr=c.lr, betas=c.betas)
         dtype = next(self.model.parameters()).dtype  # float32, or float64 for exact checks
-        streams = run_streams(
-            self.target,
-            [c.seed],
-            self.model.config.latent_dim,
-            c.prior,
-            c.batch_size,
-            c.eval_samples,
-            self.device,
-            dtype,
-        )
+        latent = self.model.config.latent_dim
+        streams = run_streams(self.target, [c.seed], latent, c, self.device, dtype)
         self._data, self._noise = streams.data, streams.noise
         self.z_eval = streams.z_eval[0]  # (M, Z)
         self.x_eval = None if streams.x_eval is None else streams.x_eval[0]  # (M, D)
