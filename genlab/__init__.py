@@ -6,6 +6,7 @@ the math lives here once and is tested in ``tests/``.
 
 __version__ = "0.1.0"
 
+from genlab.checkpoint import load, save  # noqa: E402
 from genlab.device import (  # noqa: E402
     available_devices,
     check_environment,
@@ -18,7 +19,9 @@ __all__ = [
     "__version__",
     "available_devices",
     "check_environment",
+    "load",
     "require_version",
     "resolve_device",
+    "save",
     "seed_everything",
 ]

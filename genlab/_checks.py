@@ -61,3 +61,27 @@ def choice(name: str, value, choices: Iterable[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def event_arg(name: str, value) -> torch.Tensor:
+    tensor_arg(name, value)
+    if value.ndim < 1:
+        raise ValueError(f"{name} must have at least one (event) dimension; got a 0-d tensor")
+    return value
+
+
+def gaussian_args(mu, logvar, *, event: bool = True) -> None:
+    (event_arg if event else tensor_arg)("mu", mu)
+    tensor_arg("logvar", logvar)
+    same_shape(mu=mu, logvar=logvar)
+
+
+def broadcasts_to(name: str, value: torch.Tensor, shape: torch.Size) -> None:
+    try:
+        ok = torch.broadcast_shapes(value.shape, shape) == shape
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{name} must broadcast to shape {tuple(shape)}; got shape {tuple(value.shape)}"
+        )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from genlab._io import atomic_path
 from genlab.device import resolve_device
 from genlab.models.registry import REGISTRY
 
@@ -80,15 +80,8 @@ def save(model: nn.Module, path: str | os.PathLike, history: dict | None = None)
         "history": _plain(dict(history or {})),
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

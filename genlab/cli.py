@@ -1,15 +1,19 @@
-"""The ``genlab`` command line.
-
-- ``genlab notebooks sync|check|viewer``: the notebook pipeline;
-- ``genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR``;
-- ``genlab train gan --dataset mixture1d|ring|digits|sprites --objective ... --out DIR``;
-- ``genlab grade SUBMISSION... --out DIR``: batch grading of exercise notebooks.
-"""
+"""The ``genlab`` command line (``genlab --help`` prints :data:`USAGE`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from genlab import __version__
+
+USAGE = """\
+commands:
+  genlab notebooks sync|check|viewer       the notebook pipeline
+  genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR
+  genlab train gan --dataset mixture1d|ring|digits|sprites --objective ... --out DIR
+  genlab grade SUBMISSION... --out DIR     batch grading of exercise notebooks
+"""
 
 
 def _notebooks(args: argparse.Namespace) -> int:
@@ -99,7 +103,13 @@ def _train_vae(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genlab", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="genlab",
+        description="The companion package of the course on VAEs and GANs.",
+        epilog=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"genlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     nb = commands.add_parser("notebooks", help="keep py:percent sources and .ipynb pairs in step")

@@ -9,8 +9,11 @@ command to resume).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
+
+GRADING_MODULES = ("nbclient", "jupyter_client", "ipykernel")  # the `grading` extra
 
 
 def add_grade_parser(subparsers) -> argparse.ArgumentParser:
@@ -72,6 +75,10 @@ def _solutions_folder(given: str | None) -> Path:
 
 def run_grade(args: argparse.Namespace) -> int:
     """Run ``genlab grade``; return the exit status."""
+    missing = [m for m in GRADING_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"genlab grade needs {', '.join(missing)}: pip install 'genlab[grading]'")
+        return 2
     from genlab.grading import sandbox
     from genlab.grading.batch import grade
     from genlab.grading.grader import GradeConfig

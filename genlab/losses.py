@@ -1,4 +1,4 @@
-r"""VAE and GAN objectives of lecture 14 as pure functions over tensors.
+r"""The course's VAE and GAN objectives and regularisers as pure functions over tensors.
 
 Conventions shared by every function here:
 
@@ -25,16 +25,36 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from genlab._checks import choice, positive, positive_int, same_shape, tensor_arg
+from genlab._checks import (
+    broadcasts_to,
+    choice,
+    event_arg,
+    gaussian_args,
+    positive,
+    same_shape,
+    tensor_arg,
+)
+from genlab.divergences import F_DIVERGENCES, fgan_discriminator_loss, fgan_generator_loss
+from genlab.estimators import (  # lecture 02's estimators, at home in genlab.estimators
+    EstimatorStats,
+    GaussianGrad,
+    _standard_normal,
+    estimator_variance,
+    reparam_grad,
+    score_function_grad,
+)
 
 __all__ = [
     "ELBO",
     "GENERATOR_KINDS",
     "LIKELIHOODS",
+    "OBJECTIVES",
     "EstimatorStats",
     "GaussianGrad",
     "bernoulli_nll",
+    "check_objective",
     "discriminator_loss",
+    "discriminator_objective",
     "elbo",
     "estimator_variance",
     "feature_matching_loss",
@@ -49,6 +69,8 @@ __all__ = [
     "gradient_penalty",
     "iwae_bound",
     "least_squares_gan_losses",
+    "generator_objective",
+    "r1_penalty",
     "reparam_grad",
     "reparameterize",
     "score_function_grad",
@@ -60,6 +82,8 @@ __all__ = [
 LOG_2PI = math.log(2.0 * math.pi)
 LIKELIHOODS = ("gaussian", "bernoulli")
 GENERATOR_KINDS = ("minimax", "non_saturating")
+# what a GAN can be trained with: the two costs of the slides, or any f-divergence (f-GAN)
+OBJECTIVES: tuple[str, ...] = (*GENERATOR_KINDS, *F_DIVERGENCES)
 
 
 class ELBO(NamedTuple):
@@ -70,45 +94,7 @@ class ELBO(NamedTuple):
     reconstruction: torch.Tensor  # log p(x|z) for one z ~ q(z|x)
 
 
-class GaussianGrad(NamedTuple):
-    """A gradient with respect to the parameters ``(mu, logvar)`` of a diagonal Gaussian."""
-
-    mu: torch.Tensor
-    logvar: torch.Tensor
-
-
-class EstimatorStats(NamedTuple):
-    """Mean and (unbiased) variance over repeated, independent gradient estimates."""
-
-    mean: GaussianGrad
-    variance: GaussianGrad
-
-
 # ---------------------------------------------------------------------------- argument checks
-
-
-def _event_arg(name: str, value) -> torch.Tensor:
-    tensor_arg(name, value)
-    if value.ndim < 1:
-        raise ValueError(f"{name} must have at least one (event) dimension; got a 0-d tensor")
-    return value
-
-
-def _gaussian_args(mu, logvar, *, event: bool = True) -> None:
-    (_event_arg if event else tensor_arg)("mu", mu)
-    tensor_arg("logvar", logvar)
-    same_shape(mu=mu, logvar=logvar)
-
-
-def _broadcasts_to(name: str, value: torch.Tensor, shape: torch.Size) -> None:
-    try:
-        ok = torch.broadcast_shapes(value.shape, shape) == shape
-    except RuntimeError:
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"{name} must broadcast to shape {tuple(shape)}; got shape {tuple(value.shape)}"
-        )
 
 
 def _logits_arg(name: str, value) -> torch.Tensor:
@@ -116,21 +102,6 @@ def _logits_arg(name: str, value) -> torch.Tensor:
     if value.numel() == 0:
         raise ValueError(f"{name} must hold at least one logit; got shape {tuple(value.shape)}")
     return value
-
-
-def _standard_normal(shape: tuple[int, ...], like: torch.Tensor, generator) -> torch.Tensor:
-    """``eps ~ N(0, I)`` of ``shape`` on ``like``'s device and dtype."""
-    if generator is not None:
-        if not isinstance(generator, torch.Generator):
-            raise ValueError(
-                f"generator must be a torch.Generator or None; got {type(generator).__name__}"
-            )
-        if generator.device.type != like.device.type:
-            raise ValueError(
-                f"generator must be on mu's device ({like.device.type}); "
-                f"got a generator on {generator.device}"
-            )
-    return torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
 # ------------------------------------------------------------------------------------ the VAE
@@ -147,7 +118,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     Source: slide "1D Gaussian Case" (which writes :math:`-D_{KL}`); Kingma & Welling 2014,
     App. B. Returns the positive KL.
     """
-    _gaussian_args(mu, logvar)
+    gaussian_args(mu, logvar)
     # Kingma & Welling 2014, App. B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # (..., D) -> (...)
 
@@ -171,11 +142,11 @@ def gaussian_nll(x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tor
     \log 2\pi\sigma^2`. ``x`` and ``mu`` have one shape; ``logvar`` broadcasts to it (a 0-d
     tensor for one shared variance).
     """
-    _event_arg("x", x)
+    event_arg("x", x)
     tensor_arg("mu", mu)
     tensor_arg("logvar", logvar)
     same_shape(x=x, mu=mu)
-    _broadcasts_to("logvar", logvar, x.shape)
+    broadcasts_to("logvar", logvar, x.shape)
     return _gaussian_nll_terms(x, mu, logvar).sum(-1)  # (..., D) -> (...)
 
 
@@ -192,7 +163,7 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     (``binary_cross_entropy_with_logits``), stable for any logit. ``x`` in :math:`[0, 1]`
     (grey levels) gives the cross-entropy, a log-probability only for binary ``x``.
     """
-    _event_arg("x", x)
+    event_arg("x", x)
     tensor_arg("logits", logits)
     same_shape(x=x, logits=logits)
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
@@ -215,7 +186,7 @@ def reparameterize(
     ``eps`` defaults to a fresh draw on ``mu``'s device and dtype (from ``generator`` if given;
     ``generator`` is unused when ``eps`` is passed).
     """
-    _gaussian_args(mu, logvar, event=False)
+    gaussian_args(mu, logvar, event=False)
     if eps is None:
         eps = _standard_normal(mu.shape, mu, generator)
     else:
@@ -252,7 +223,7 @@ def elbo(
     image. Every term has shape ``batch``; take ``-result.elbo.mean()`` as the training loss.
     """
     choice("likelihood", likelihood, LIKELIHOODS)
-    _gaussian_args(mu, logvar)
+    gaussian_args(mu, logvar)
     tensor_arg("x", x)
     tensor_arg("decoder_out", decoder_out)
     same_shape(x=x, decoder_out=decoder_out)
@@ -268,7 +239,7 @@ def elbo(
         if decoder_logvar is None:
             decoder_logvar = x.new_zeros(())
         tensor_arg("decoder_logvar", decoder_logvar)
-        _broadcasts_to("decoder_logvar", decoder_logvar, x.shape)
+        broadcasts_to("decoder_logvar", decoder_logvar, x.shape)
         nll = _gaussian_nll_terms(x, decoder_out, decoder_logvar)
     else:
         if decoder_logvar is not None:
@@ -295,7 +266,7 @@ def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
     (:math:`\pm 10^4` included) and differentiable. With ``K = 1`` it is the one-sample ELBO;
     its expectation rises with ``K`` towards :math:`\log p(x)` (Burda et al., Thm. 1).
     """
-    _event_arg("log_w", log_w)
+    event_arg("log_w", log_w)
     if log_w.shape[-1] < 1:
         raise ValueError(f"log_w must hold K >= 1 log-weights in its last dim; got {log_w.shape}")
     return torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])  # (..., K) -> (...)
@@ -315,142 +286,10 @@ def free_bits_kl(kl_per_dim: torch.Tensor, free_nats: float) -> torch.Tensor:
     may spend up to :math:`\lambda` nats in it for free. ``free_nats = 0`` gives the plain KL,
     ``kl_per_dim.sum(-1).mean()``.
     """
-    _event_arg("kl_per_dim", kl_per_dim)
+    event_arg("kl_per_dim", kl_per_dim)
     free_nats = positive("free_nats", free_nats, allow_zero=True)
     mean_kl = kl_per_dim.reshape(-1, kl_per_dim.shape[-1]).mean(0)  # (B, J) -> (J,)
     return mean_kl.clamp(min=free_nats).sum()  # (J,) -> ()
-
-
-# ---------------------------------------------------------------------- gradient estimators
-
-
-def _call_f(f, z: torch.Tensor) -> torch.Tensor:
-    out = f(z)
-    if not isinstance(out, torch.Tensor) or out.shape != z.shape:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(
-            f"f must map z elementwise to a tensor of its shape {tuple(z.shape)}; got {got}"
-        )
-    return out
-
-
-def _estimator_setup(f, mu, logvar, n_samples, generator):
-    if not callable(f):
-        raise ValueError(f"f must be a callable applied elementwise; got {type(f).__name__}")
-    _gaussian_args(mu, logvar, event=False)
-    n_samples = positive_int("n_samples", n_samples)
-    eps = _standard_normal((n_samples, *mu.shape), mu, generator)  # (S, ...)
-    return mu.detach(), logvar.detach(), eps
-
-
-def score_function_grad(
-    f: Callable[[torch.Tensor], torch.Tensor],
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    n_samples: int,
-    generator: torch.Generator | None = None,
-    baseline: float | torch.Tensor | None = None,
-) -> GaussianGrad:
-    r"""Score-function (REINFORCE) estimate of :math:`\nabla_{\mu, \text{logvar}}
-    \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
-
-    .. math::
-        \nabla \mathbb E_q[f(z)] \approx \frac1L \sum_{l=1}^{L} (f(z^{(l)}) - b)\,
-            \nabla \log q(z^{(l)}), \quad
-        \frac{\partial \log q}{\partial \mu} = \frac{z - \mu}{\sigma^2}, \quad
-        \frac{\partial \log q}{\partial\, \text{logvar}} = \frac12\left(
-            \frac{(z - \mu)^2}{\sigma^2} - 1\right)
-
-    Source: slide "Optimization interpretation" ("high variance for gradient estimation");
-    Williams 1992; Mohamed et al. 2020, Sec. 4. Unbiased for any constant baseline ``b``
-    (a number or a tensor broadcast to ``mu``, not computed from these samples), because
-    :math:`\mathbb E_q[\nabla \log q] = 0`. ``f`` is applied to ``z`` of shape
-    ``(n_samples, *mu.shape)`` and need not be differentiable. Returns detached tensors.
-    """
-    mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
-    if baseline is not None and not isinstance(baseline, Real | torch.Tensor):
-        raise ValueError(
-            f"baseline must be None, a number or a tensor; got {type(baseline).__name__}"
-        )
-    if isinstance(baseline, torch.Tensor):
-        _broadcasts_to("baseline", baseline, mu.shape)
-    var = logvar.exp()
-    z = mu + var.sqrt() * eps  # (S, ...)
-    with torch.no_grad():
-        fz = _call_f(f, z)
-    if baseline is not None:
-        fz = fz - baseline
-    score_mu = (z - mu) / var  # d log q / d mu
-    score_logvar = 0.5 * ((z - mu).pow(2) / var - 1.0)  # d log q / d logvar
-    return GaussianGrad((fz * score_mu).mean(0), (fz * score_logvar).mean(0))  # (S, ...) -> (...)
-
-
-def reparam_grad(
-    f: Callable[[torch.Tensor], torch.Tensor],
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    n_samples: int,
-    generator: torch.Generator | None = None,
-) -> GaussianGrad:
-    r"""Reparameterization (pathwise) estimate of :math:`\nabla_{\mu, \text{logvar}}
-    \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
-
-    .. math::
-        \nabla \mathbb E_q[f(z)] = \mathbb E_{\epsilon}[\nabla f(\mu + \sigma \epsilon)]
-            \approx \frac1L \sum_{l=1}^{L} \nabla f(\mu + \sigma \epsilon^{(l)}),
-            \quad \epsilon^{(l)} \sim \mathcal N(0, 1)
-
-    Source: slides "Reparameterization trick", "VAE Example"; Kingma & Welling 2014, Sec. 2.4.
-    Unbiased. ``f`` must be an elementwise function that torch autograd can differentiate; it
-    is applied to ``z`` of shape ``(n_samples, *mu.shape)``. Returns detached tensors.
-    """
-    mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
-    with torch.enable_grad():
-        mu = mu.requires_grad_(True)
-        logvar = logvar.requires_grad_(True)
-        z = mu + torch.exp(0.5 * logvar) * eps  # (S, ...)
-        fz = _call_f(f, z)
-        if not fz.requires_grad:
-            raise ValueError("f must be differentiable by torch autograd; f(z) has no grad_fn")
-        # f is elementwise, so the gradient of the sum is the per-element gradient
-        grads = torch.autograd.grad(fz.sum() / eps.shape[0], (mu, logvar), allow_unused=True)
-    mu_grad, logvar_grad = (torch.zeros_like(mu) if g is None else g for g in grads)
-    return GaussianGrad(mu_grad.detach(), logvar_grad.detach())
-
-
-def estimator_variance(
-    estimator: Callable[..., GaussianGrad],
-    f: Callable[[torch.Tensor], torch.Tensor],
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    n_samples: int,
-    repeats: int,
-    generator: torch.Generator | None = None,
-) -> EstimatorStats:
-    r"""Mean and variance over ``repeats`` independent runs of ``estimator`` with ``n_samples``
-    samples each; every field has ``mu``'s shape.
-
-    .. math::
-        \bar g = \frac1R \sum_{r=1}^{R} \hat g_r, \qquad
-        s^2 = \frac{1}{R - 1} \sum_{r=1}^{R} (\hat g_r - \bar g)^2
-
-    Source: slide "Optimization interpretation" (the variance of gradient estimates). The runs
-    are vectorised: ``estimator`` (:func:`score_function_grad`, :func:`reparam_grad`, or a
-    ``functools.partial`` of one) is called once on ``mu`` repeated along a new leading dim.
-    The standard error of ``mean`` is ``sqrt(variance / repeats)``.
-    """
-    if not callable(estimator):
-        raise ValueError(f"estimator must be callable; got {type(estimator).__name__}")
-    repeats = positive_int("repeats", repeats, minimum=2)
-    _gaussian_args(mu, logvar, event=False)
-    shape = (repeats, *mu.shape)
-    mu_r = mu.detach().expand(shape).contiguous()  # (...) -> (R, ...)
-    logvar_r = logvar.detach().expand(shape).contiguous()
-    g = estimator(f, mu_r, logvar_r, n_samples, generator=generator)  # (R, ...) each
-    return EstimatorStats(
-        mean=GaussianGrad(g.mu.mean(0), g.logvar.mean(0)),
-        variance=GaussianGrad(g.mu.var(0), g.logvar.var(0)),
-    )
 
 
 # ------------------------------------------------------------------------------------ the GAN
@@ -567,18 +406,50 @@ def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tens
     return difference.pow(2).sum()
 
 
-def fgan_discriminator_loss(name: str, real_v: torch.Tensor, fake_v: torch.Tensor):
-    """f-GAN discriminator loss; see :func:`genlab.divergences.fgan_discriminator_loss`."""
-    from genlab import divergences  # lazy: keeps this module importable on its own
+def discriminator_objective(
+    objective: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, **params: float
+) -> torch.Tensor:
+    r"""The discriminator's loss for ``objective``, mean over all logits (a 0-d tensor).
 
-    return divergences.fgan_discriminator_loss(name, real_v, fake_v)
+    ``"minimax"``/``"non_saturating"``: :math:`J_D` of :func:`discriminator_loss` (the same for
+    both: they differ in the generator's cost only). An f-divergence name of
+    :data:`genlab.divergences.F_DIVERGENCES`: :math:`-F = -(\mathbb E_P[g_f(v)] -
+    \mathbb E_Q[f^*(g_f(v))])`, :func:`fgan_discriminator_loss` (``params`` go to it).
+    """
+    if objective in GENERATOR_KINDS:
+        return discriminator_loss(real_logits, fake_logits)
+    return fgan_discriminator_loss(check_objective(objective), real_logits, fake_logits, **params)
 
 
-def fgan_generator_loss(name: str, fake_v: torch.Tensor):
-    """f-GAN generator loss; see :func:`genlab.divergences.fgan_generator_loss`."""
-    from genlab import divergences  # lazy: keeps this module importable on its own
+def generator_objective(objective: str, fake_logits: torch.Tensor, **params: float):
+    r"""The generator's loss for ``objective``, mean over all logits of ``D(G(z))``.
 
-    return divergences.fgan_generator_loss(name, fake_v)
+    ``"minimax"``: :math:`\mathbb E[\log(1 - D(G(z)))]`; ``"non_saturating"``:
+    :math:`\mathbb E[-\log D(G(z))]` (:func:`generator_loss`). An f-divergence name:
+    :math:`-\mathbb E_Q[f^*(g_f(v))]` (:func:`fgan_generator_loss`).
+    """
+    if objective in GENERATOR_KINDS:
+        return generator_loss(fake_logits, objective)
+    return fgan_generator_loss(check_objective(objective), fake_logits, **params)
+
+
+def check_objective(objective: str) -> str:
+    """``objective`` if it is one of :data:`OBJECTIVES`, else a ValueError listing them all."""
+    return choice("objective", objective, OBJECTIVES)
+
+
+# ------------------------------------------------------------------------- regularisers
+
+
+def r1_penalty(real_logits: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
+    r"""The R1 penalty per real sample, :math:`\frac12 \|\nabla_x \ell(x)\|^2` summed over the
+    event dims: logits ``(..., B)`` of ``x_real`` ``(..., B, *event)`` -> ``(..., B)``.
+
+    Mescheder et al. 2018, eq. 9. ``x_real`` must require grad; the result keeps the graph,
+    so that it can be added to the discriminator's loss.
+    """
+    (grad,) = torch.autograd.grad(real_logits.sum(), x_real, create_graph=True)
+    return 0.5 * grad.pow(2).sum(tuple(range(real_logits.ndim, x_real.ndim)))
 
 
 # ---------------------------------------------------------------- Wasserstein and least squares

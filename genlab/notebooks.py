@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from genlab._io import write_atomic
 
 NOTEBOOK_DIRS = ("lectures", "solutions", "exercises")
 IPYNB_FORMAT = "ipynb"
@@ -54,17 +55,6 @@ def render_ipynb(source: Path) -> str:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return jupytext.writes(nb, fmt=IPYNB_FORMAT)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _comparable(nb_json: dict) -> list[tuple]:
@@ -121,7 +111,7 @@ def sync(root: str | os.PathLike) -> list[Path]:
         nb_path = src.with_suffix(".ipynb")
         text = render_ipynb(src)
         if not nb_path.exists() or nb_path.read_text(encoding="utf-8") != text:
-            _write_atomic(nb_path, text)
+            write_atomic(nb_path, text)
             changed.append(nb_path)
     return changed
 
@@ -148,7 +138,7 @@ def install_viewer_setting(config_dir: str | os.PathLike | None = None) -> Path:
             else:
                 plugin_settings[key] = value
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(target, json.dumps(current, indent=2) + "\n")
+    write_atomic(target, json.dumps(current, indent=2) + "\n")
     return target
 
 

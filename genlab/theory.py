@@ -28,7 +28,7 @@ from torch.distributions import (
 )
 
 from genlab._checks import positive_int, tensor_arg
-from genlab.divergences import _components, quadrature_grid
+from genlab.divergences import normal_components, quadrature_grid
 
 __all__ = [
     "EMResult",
@@ -36,10 +36,11 @@ __all__ = [
     "LinearGaussianLVM",
     "OptimalDiscriminator",
     "discrete_gan_value",
-    "gan_value",
+    "gan_value_quadrature",
     "gaussian_mixture",
     "mixture_of",
     "optimal_discriminator",
+    "optimal_logit_from_log_probs",
 ]
 
 LOG_2PI = math.log(2 * math.pi)
@@ -103,7 +104,7 @@ def gaussian_mixture(
 
 def _normal_components(dist: Distribution, name: str) -> tuple[Tensor, Tensor, Tensor]:
     """(weights, loc, scale) of a Normal or a mixture of Normals, detached, float64."""
-    loc, scale = _components(dist, name)
+    loc, scale = normal_components(dist, name)
     if isinstance(dist, Normal):
         return torch.ones_like(loc), loc, scale
     if isinstance(dist, MixtureSameFamily) and isinstance(dist.component_distribution, Normal):
@@ -157,19 +158,24 @@ class OptimalDiscriminator:
     """
 
     def __init__(self, p_data: Distribution, p_g: Distribution):
-        _components(p_data, "p_data")
-        _components(p_g, "p_g")
+        normal_components(p_data, "p_data")
+        normal_components(p_g, "p_g")
         self.p_data, self.p_g = p_data, p_g
 
     def logit(self, x: Tensor) -> Tensor:
         r""":math:`\log D^*(x) - \log(1 - D^*(x)) = \log p_{data}(x) - \log p_g(x)`."""
         x = tensor_arg("x", x)
-        lp, lq = self.p_data.log_prob(x), self.p_g.log_prob(x)
-        both_zero = torch.isneginf(lp) & torch.isneginf(lq)
-        return torch.where(both_zero, torch.zeros_like(lp), lp - lq)
+        return optimal_logit_from_log_probs(self.p_data.log_prob(x), self.p_g.log_prob(x))
 
     def __call__(self, x: Tensor) -> Tensor:
         return torch.sigmoid(self.logit(x))
+
+
+def optimal_logit_from_log_probs(log_p_data: Tensor, log_p_g: Tensor) -> Tensor:
+    r"""The logit of :math:`D^*`, :math:`\log p_{data}(x) - \log p_g(x)`, from the two
+    log-densities (any matching shapes); 0 (:math:`D^* = 1/2`) where both are :math:`-\infty`."""
+    both_zero = torch.isneginf(log_p_data) & torch.isneginf(log_p_g)
+    return torch.where(both_zero, torch.zeros_like(log_p_data), log_p_data - log_p_g)
 
 
 def optimal_discriminator(p_data: Distribution, p_g: Distribution) -> OptimalDiscriminator:
@@ -185,7 +191,7 @@ def _xlog(weight: Tensor, log_value: Tensor) -> Tensor:
     return torch.where(torch.isnan(log_value), torch.full_like(out, math.nan), out)
 
 
-def gan_value(
+def gan_value_quadrature(
     D: Callable[[Tensor], Tensor],
     p_data: Distribution,
     p_g: Distribution,
@@ -238,6 +244,10 @@ def gan_value(
     return (grid.weights * integrand).sum().to(dtype)
 
 
+# the name before the quadrature version said so; not to be confused with losses.gan_value
+gan_value = gan_value_quadrature
+
+
 def discrete_gan_value(p_data: Tensor, p_g: Tensor, logits: Tensor) -> Tensor:
     r"""The GAN value function for distributions on :math:`K` points (or on a grid, with the
     cell size folded into the probabilities), with D given by its logits :math:`\ell_k`:
@@ -249,7 +259,7 @@ def discrete_gan_value(p_data: Tensor, p_g: Tensor, logits: Tensor) -> Tensor:
     ``(..., K)`` each (broadcast) ``-> (...)``. Exact for any finite logit (log-sigmoid, no
     rounding of :math:`D` to 0 or 1). At :math:`\ell = \log p_{data} - \log p_G` (the optimal
     discriminator) it equals :math:`2\,\mathrm{JSD}(p_{data}\|p_G) - \log 4`. The discrete
-    form of :func:`gan_value`; slide "Adversarial loss for the optimality".
+    form of :func:`gan_value_quadrature`; slide "Adversarial loss for the optimality".
     """
     p_data, p_g = tensor_arg("p_data", p_data), tensor_arg("p_g", p_g)
     logits = tensor_arg("logits", logits)

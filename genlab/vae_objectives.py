@@ -44,7 +44,7 @@ class BetaELBO:
     def __call__(self, batch) -> dict[str, torch.Tensor]:
         x = batch[0] if isinstance(batch, tuple | list) else batch
         decoded, mu, logvar, _ = self.model(x)  # one z ~ q(z|x) per sample
-        decoder_logvar = self.model._decoder_logvar()
+        decoder_logvar = self.model._decoder_logvar(x)
         if decoder_logvar is not None:
             decoder_logvar = decoder_logvar.to(device=x.device, dtype=x.dtype)
         terms = losses.elbo(x, mu, logvar, decoded, self.model.config.likelihood, decoder_logvar)

@@ -208,7 +208,7 @@ class ManySeedWGANGP(ManySeedGANs):
         )  # (N,)
         per_run = fake.mean(1) - real.mean(1) + self.gp_weight * gp  # (N,)
         loss = self._guarded_total(lambda: per_run, per_run.sum(), "d_loss")
-        self._update(loss, self.d_params, self.d_optimizer)
+        self._update(loss, self.d_optimizer)
         self.d_steps += 1
         self._last.update(real=real.detach(), fake=fake.detach())
 
@@ -219,7 +219,7 @@ class ManySeedWGANGP(ManySeedGANs):
         fake = self.model.discriminator(self.model.generator(z))  # (N, B)
         total = n * wasserstein_generator_loss(fake)  # sum of the per-run means
         loss = self._guarded_total(lambda: -fake.mean(1), total, "g_loss")
-        self._update(loss, self.g_params, self.g_optimizer)
+        self._update(loss, self.g_optimizer)
         self.step_count += 1
         self._last["fake_g"] = fake.detach()
         if self.step_count % c.log_every == 0:

@@ -43,7 +43,6 @@ import genlab
 import genlab.plots
 from genlab import data
 from genlab.models import build_vae
-from genlab.models.classifier import train_digit_classifier
 from genlab.models.conditional import CVAE, CVAE_PRESETS, digit_attributes
 from genlab.models.dcign import (
     DCIGN,
@@ -55,7 +54,7 @@ from genlab.models.dcign import (
 )
 from genlab.models.vqvae import VQVAE, VQVAE_PRESETS, codebook_usage
 from genlab.plots import image_grid
-from genlab.train import TrainConfig, Trainer, evaluate_elbo, fit
+from genlab.train import TrainConfig, Trainer, evaluate_elbo, fit, train_digit_classifier
 from genlab.widgets import (
     attribute_controls,
     codebook_viewer,

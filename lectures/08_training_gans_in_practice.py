@@ -35,6 +35,7 @@
 # ## Setup
 
 # %%
+import math
 import time
 from dataclasses import replace
 
@@ -162,14 +163,20 @@ for name, stats in ring_stats.items():
 fast = ring_stats["fast G, slow D"]
 jumps = [float((b["centre"] - a["centre"]).norm()) for a, b in zip(fast[:-1], fast[1:], strict=True)]
 print(f"the collapsed generator's centre moves by {[round(j, 2) for j in jumps]} between checkpoints")
-assert all(s["coverage"] <= 0.25 and s["slices"] <= 3 for s in fast)  # one small blob ...
+# One seed each: a GAN run is chaotic, and another CPU's rounding sends it down another path.
+# So the checks below leave room (measured: the fast run covers 0-1 modes and occupies 1-2
+# slices; the default covers all 8 modes at the end); the many-seed tables of section 1.3 are
+# what to trust for rates.
+assert np.mean([s["coverage"] for s in fast]) <= 0.25  # one small blob ...
 assert max(jumps) > 1.0  # ... that hops around the ring
-assert ring_stats["genlab default"][-1]["coverage"] >= 0.75 and ring_stats["genlab default"][-1]["slices"] == 8
+assert ring_stats["genlab default"][-1]["coverage"] >= 0.75 and ring_stats["genlab default"][-1]["slices"] >= 7
 
 # %% [markdown]
 # The fast generator's samples form one small blob (it occupies one or two of the eight slices
 # of the ring) that hops around the ring from checkpoint to checkpoint, covering at most one
-# mode at a time. The default recipe spreads over the whole ring and covers the modes.
+# mode at a time. The default recipe spreads over the whole ring and covers the modes. That is
+# one seed of each (an observation, checked with room to spare); how often each happens is a
+# question for many seeds, which section 1.3 asks.
 #
 # Try it yourself in the playground of lecture 05, here on the ring: set **lr G** to 2e-3 and
 # **lr D** to 2e-4, press **Reset** and **Play**; then swap the two rates.
@@ -237,8 +244,15 @@ def failed(result):
     return result.counts["mode_collapsed"] + result.counts["diverged"]
 
 
-assert failed(by_objective["kl"]) >= failed(by_objective["non_saturating"]) + 4
-assert by_objective["kl"].counts["converged"] <= by_objective["non_saturating"].counts["converged"]
+def difference(a: int, b: int, n: int = N_RUNS) -> tuple[int, float]:
+    """a - b for two counts out of n runs, and its standard error: each count is binomial, with
+    variance n p (1 - p) at its observed share p."""
+    return a - b, math.sqrt(a * (1 - a / n) + b * (1 - b / n))
+
+
+d, se = difference(failed(by_objective["kl"]), failed(by_objective["non_saturating"]))
+print(f"failed runs, kl minus non_saturating: {d:+d} ± {se:.1f} (one standard error)")
+assert d > 0  # forward KL fails more often (about 3 standard errors in our run)
 
 # %% [markdown]
 # Three observations. In the plain game few runs converge within this budget under any
@@ -393,25 +407,36 @@ ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25))
 plt.show()
 
 count = {name: r.counts for name, r in by_trick.items()}
-assert count["plain, beta1 = 0.9"]["mode_collapsed"] >= count["plain (beta1 = 0.5)"]["mode_collapsed"] + 3
-assert count["+ R1"]["mode_collapsed"] >= 3 and count["+ fast D"]["mode_collapsed"] >= 3
-assert count["+ R1 + fast D (default)"]["mode_collapsed"] <= 2
-assert count["+ R1 + fast D (default)"]["converged"] >= count["plain (beta1 = 0.5)"]["converged"] + 3
-assert count["plain, k = 3"]["converged"] >= count["plain (beta1 = 0.5)"]["converged"] + 2
-assert count["plain, k = 3"]["mode_collapsed"] >= count["plain (beta1 = 0.5)"]["mode_collapsed"] - 2
-assert count["+ fast D"]["converged"] >= count["plain, k = 3"]["converged"] - 2
+plain = count["plain (beta1 = 0.5)"]
+# Each difference of two counts out of 32 has a standard error of 2-4 runs: a difference within
+# about two of them is what another set of seeds (or another CPU's rounding) could undo. Only
+# the largest difference is asserted, by its sign with a margin; the others are printed.
+for name, outcome in [("plain, beta1 = 0.9", "mode_collapsed"), ("+ R1 + fast D (default)", "mode_collapsed"),
+                      ("+ R1 + fast D (default)", "converged"), ("plain, k = 3", "converged"),
+                      ("+ fast D", "converged")]:
+    d, se = difference(count[name][outcome], plain[outcome])
+    print(f"{name:>24} vs plain, {outcome:>14}: {d:+3d} ± {se:.1f}" + ("  (beyond 2.5 SE)" if abs(d) >= 2.5 * se else ""))
+d, se = difference(count["+ R1 + fast D (default)"]["mode_collapsed"], plain["mode_collapsed"])
+assert d < 0 and -d >= se  # R1 with a fast D collapses fewer runs (about 4 SE in our run)
+assert count["+ R1"]["mode_collapsed"] >= 1 and count["+ fast D"]["mode_collapsed"] >= 1  # alone, each leaves some
 
 # %% [markdown]
 # What the table supports, for this toy and this budget:
 #
-# - **Adam's momentum** matters: with $\beta_1 = 0.9$ more runs collapse than with $0.5$.
+# - **R1 with a faster discriminator** is the one difference here well beyond noise: in the plain
+#   game a third of the runs collapse; with both, (almost) none do (about four standard errors
+#   in our run; its sign is asserted). **R1 alone** and **a faster discriminator alone** each leave runs collapsed: tricks
+#   interact, and a trick judged alone can look useless.
+#
+# The rest is what this run saw, within about two standard errors, so treat it as a hint to test
+# with more seeds (raise `N_RUNS`), not as a finding:
+#
+# - **Adam's momentum**: with $\beta_1 = 0.9$ more runs collapsed than with $0.5$.
 #   Radford et al. (2016) lowered $\beta_1$ to 0.5 for DCGAN, and later GANs (StyleGAN2, BigGAN)
 #   use $\beta_1 = 0$. A common explanation: momentum carries a player past a target that
 #   keeps moving.
-# - **R1 alone** and **a faster discriminator alone** each leave many runs collapsed. **Together**
-#   no run collapses, and more runs converge than in the plain game: tricks interact, and a
-#   trick judged alone can look useless.
-# - **$k = 3$** converges more runs than $k = 1$ but collapses about as many, at twice the cost
+# - **R1 with a fast D** also converged more runs than the plain game.
+# - **$k = 3$** converged more runs than $k = 1$ but collapsed about as many, at twice the cost
 #   per generator step (predict it below). A faster learning rate for $D$ buys about as much at
 #   no extra cost.
 #

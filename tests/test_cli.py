@@ -70,3 +70,36 @@ def test_unknown_device_is_named(tmp_path, capsys):
 def test_unknown_dataset_is_rejected_by_the_parser(tmp_path):
     with pytest.raises(SystemExit):
         main(["train", "vae", "--dataset", "cifar", "--out", str(tmp_path)])
+
+
+def test_version_and_help(capsys):
+    import genlab
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"genlab {genlab.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "genlab grade SUBMISSION" in text and "``" not in text
+
+
+def test_grade_without_the_grading_extra_says_what_to_install(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "nbclient" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "pip install 'genlab[grading]'" in capsys.readouterr().out
+
+
+def test_save_and_load_are_at_the_top_level():
+    import genlab
+    from genlab import checkpoint
+
+    assert genlab.save is checkpoint.save and genlab.load is checkpoint.load

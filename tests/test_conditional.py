@@ -15,12 +15,7 @@ import torch
 
 from genlab import checkpoint, losses
 from genlab.data import POSITION_RANGE, SCALE_RANGE, digits, sprites
-from genlab.models.classifier import (
-    CLASSIFIER_PRESETS,
-    ClassifierConfig,
-    DigitClassifier,
-    train_digit_classifier,
-)
+from genlab.models.classifier import CLASSIFIER_PRESETS, ClassifierConfig, DigitClassifier
 from genlab.models.conditional import (
     CVAE,
     CVAE_PRESETS,
@@ -30,7 +25,7 @@ from genlab.models.conditional import (
     sprite_attributes,
 )
 from genlab.models.registry import REGISTRY
-from genlab.train import TrainConfig, Trainer
+from genlab.train import TrainConfig, Trainer, train_digit_classifier
 
 F64 = torch.float64
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")

@@ -56,6 +56,30 @@ def test_grouped_runs_equal_separate_runs_with_the_same_seeds(target):
     assert sum(result.counts.values()) == 3 and result.steps == 60
 
 
+def test_grouped_runs_honour_the_prior_as_separate_runs_do(target):
+    # Regression: ManySeedGANs once drew torch.randn noise whatever config.prior said, so
+    # compare_objectives(prior="uniform") trained with Gaussian noise.
+    config = _config(prior="uniform")
+    seeds = [2, 5]
+    f64 = torch.float64
+    many = ManySeedGANs(2, "toy1d", target, config, seeds=seeds, dtype=f64).train(40)
+    bound = math.sqrt(3.0)  # uniform on [-sqrt 3, sqrt 3]: zero mean, unit variance
+    assert float(many.z_eval.abs().max()) <= bound
+    assert float(many._noise.take(4096).abs().max()) <= bound
+    z = torch.linspace(-bound, bound, 101, dtype=f64)[:, None]
+    for i, seed in enumerate(seeds):
+        alone = GANTrainer(init_gan("toy1d", seed).double(), target, replace(config, seed=seed))
+        alone.train(40)
+        torch.testing.assert_close(many.z_eval[i], alone.z_eval)
+        grouped = many.model.unstack(i)
+        alone.model.eval()
+        with torch.no_grad():
+            torch.testing.assert_close(grouped.generator(z), alone.model.generator(z))
+        for key in ("d_loss", "g_loss", "jsd"):
+            got = [row[i] for row in many.history[key]]
+            assert got == pytest.approx(alone.history[key], rel=1e-9, abs=1e-12), key
+
+
 def test_a_diverging_run_is_flagged_and_the_others_train_on(target):
     config = _config()
     f64 = torch.float64

@@ -258,7 +258,7 @@ def test_picture_d_star_matches_the_exact_kde_ratio(trained):
     pic = trained.picture()
     t = trained.target
     p_g = kde(pic.samples.double(), t.bandwidth(len(pic.samples)))
-    exact = optimal_discriminator(t._dist64, p_g)(pic.axis)
+    exact = optimal_discriminator(t.distribution64, p_g)(pic.axis)
     mass = (pic.p_data + pic.p_g) > 1e-2
     assert mass.sum() > 100
     assert float((pic.d_star - exact)[mass].abs().max()) < 0.03
@@ -274,7 +274,7 @@ def test_picture_jsd_matches_quadrature(trained):
 
     def integrand(x):
         x = torch.tensor([x], dtype=torch.float64)
-        p, q = t._dist64.log_prob(x).exp().item(), p_g.log_prob(x).exp().item()
+        p, q = t.distribution64.log_prob(x).exp().item(), p_g.log_prob(x).exp().item()
         m = 0.5 * (p + q)
         out = 0.0
         for a in (p, q):

@@ -37,7 +37,8 @@ from genlab.gan import (
 )
 from genlab.gan_cli import add_gan_parser
 from genlab.models.gan import GAN_PRESETS, GANConfig
-from genlab.theory import gan_value, optimal_discriminator
+from genlab.theory import gan_value_quadrature as gan_value
+from genlab.theory import optimal_discriminator
 from genlab.train import TrainingDiverged
 
 CPU = dict(device="cpu")
@@ -272,7 +273,7 @@ def test_optimal_d_mode_descends_2_jsd_minus_log_4(target):
         atol=1e-4,
         rtol=1e-4,
     )
-    p_data = target._dist64
+    p_data = target.distribution64
     v_star = gan_value(optimal_discriminator(p_data, p_g), p_data, p_g)
     two_jsd = 2 * js_divergence(p_data, p_g) - math.log(4)
     assert float(v_star) == pytest.approx(float(two_jsd), abs=1e-6)
@@ -309,7 +310,7 @@ def test_dcgan_learns_recognisable_digits_in_a_small_budget():
     """The full check (``dcgan_digits_run``: 1500 steps, ~0.75 recognised) takes about 20 s;
     here 400 steps must already lift the recognised fraction well above the untrained one
     (which labels its blobs as one digit)."""
-    from genlab.models.classifier import train_digit_classifier
+    from genlab.train import train_digit_classifier
 
     model_config, config = default_setup("digits")
     config = replace(config, steps=400, log_every=100, **CPU)

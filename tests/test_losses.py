@@ -476,3 +476,26 @@ def test_unknown_generator_kind_lists_the_choices():
 def test_module_stays_free_of_plotting_and_widgets():
     source = Path(losses.__file__).read_text(encoding="utf-8")
     assert "matplotlib" not in source and "ipywidgets" not in source
+
+
+def test_an_unknown_gan_objective_names_the_argument_and_every_choice():
+    real, fake = torch.zeros(4), torch.zeros(4)
+    for fn, args in (
+        (losses.discriminator_objective, (real, fake)),
+        (losses.generator_objective, (fake,)),
+    ):
+        with pytest.raises(ValueError) as error:
+            fn("wasserstein", *args)
+        message = str(error.value)
+        assert message.startswith("objective must be one of") and "'wasserstein'" in message
+        assert all(repr(name) in message for name in losses.OBJECTIVES)
+        assert "'minimax'" in message and "'non_saturating'" in message
+
+
+def test_r1_penalty_is_half_the_squared_gradient_norm_per_sample():
+    # an independent computation: D(x) = sum_j w_j x_j^2 has gradient 2 w x
+    x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    logits = (w * x**2).sum(-1)  # (5,)
+    expected = 0.5 * ((2 * w * x.detach()) ** 2).sum(-1)
+    torch.testing.assert_close(losses.r1_penalty(logits, x), expected)

@@ -27,6 +27,19 @@ def pyproject(root):
     return tomllib.loads((root / "pyproject.toml").read_text())
 
 
+def _extra(pyproject, name: str) -> set[str]:
+    """The distribution names an extra installs, the extras it includes resolved."""
+    names = set()
+    for requirement in pyproject["project"]["optional-dependencies"][name]:
+        included = re.fullmatch(r"\s*genlab\[([a-z_,\s]+)\]\s*", requirement)
+        if included:
+            for other in included.group(1).split(","):
+                names |= _extra(pyproject, other.strip())
+        else:
+            names.add(_name(requirement))
+    return names
+
+
 @pytest.fixture(scope="module")
 def environment(root):
     return yaml.safe_load((root / "environment.yml").read_text())
@@ -46,7 +59,7 @@ def test_environment_installs_the_course_through_pip(environment):
 def test_environment_and_pyproject_list_the_same_packages(pyproject, environment):
     project = pyproject["project"]
     pip_names = {_name(r) for r in project["dependencies"]}
-    pip_names |= {_name(r) for r in project["optional-dependencies"]["dev"]}
+    pip_names |= _extra(pyproject, "dev")
     pip_as_conda = {CONDA_NAME.get(n, n) for n in pip_names}
     conda_names = {_name(d) for d in environment["dependencies"] if isinstance(d, str)} - {
         "python",
@@ -69,9 +82,15 @@ def test_runtime_set_holds_what_the_course_needs(pyproject):
         "tqdm",
         "scikit-learn",
     } <= runtime
-    dev = {_name(r) for r in pyproject["project"]["optional-dependencies"]["dev"]}
+    dev = _extra(pyproject, "dev")
     assert {"jupyterlab", "jupytext", "nbval", "nbclient", "pytest", "ruff", "playwright"} <= dev
     assert pyproject["project"]["requires-python"] == ">=3.10"
+
+
+def test_pillow_is_a_runtime_dependency_and_grading_an_extra_that_dev_includes(pyproject):
+    assert "pillow" in {_name(r) for r in pyproject["project"]["dependencies"]}
+    assert _extra(pyproject, "grading") == {"nbclient", "jupyter-client", "ipykernel"}
+    assert _extra(pyproject, "grading") <= _extra(pyproject, "dev")
 
 
 def test_version_is_exposed_and_matches_the_package_metadata():

@@ -17,7 +17,7 @@ from genlab.theory import (
     LinearGaussianLVM,
     OptimalDiscriminator,
     discrete_gan_value,
-    gan_value,
+    gan_value_quadrature,
     gaussian_mixture,
     mixture_of,
     optimal_discriminator,
@@ -120,9 +120,11 @@ def test_gaussian_mixture_rejects_bad_arguments(kwargs, arg):
 def test_value_at_the_optimal_discriminator_is_2_jsd_minus_log_4(pa, qa):
     p, q = gaussian_mixture(*pa, dtype=F64), gaussian_mixture(*qa, dtype=F64)
     expected = 2 * quad_jsd(pa, qa) - math.log(4)
-    assert gan_value(optimal_discriminator(p, q), p, q).item() == pytest.approx(expected, abs=1e-9)
+    assert gan_value_quadrature(optimal_discriminator(p, q), p, q).item() == pytest.approx(
+        expected, abs=1e-9
+    )
     D = optimal_discriminator(p, q)
-    as_logits = gan_value(D.logit, p, q, logits=True).item()
+    as_logits = gan_value_quadrature(D.logit, p, q, logits=True).item()
     assert as_logits == pytest.approx(expected, abs=1e-9)
 
 
@@ -130,20 +132,22 @@ def test_probability_and_logit_paths_agree_when_nothing_saturates():
     pa, qa = MIXTURES[0]
     p, q = gaussian_mixture(*pa, dtype=F64), gaussian_mixture(*qa, dtype=F64)
     D = optimal_discriminator(p, q)
-    by_prob = gan_value(lambda x: D(x), p, q).item()  # a plain callable: probabilities
-    assert by_prob == pytest.approx(gan_value(D, p, q).item(), abs=1e-9)
+    by_prob = gan_value_quadrature(lambda x: D(x), p, q).item()  # a plain callable: probabilities
+    assert by_prob == pytest.approx(gan_value_quadrature(D, p, q).item(), abs=1e-9)
     # V(D = 1/2) = -log 4 for any p, q
-    assert gan_value(lambda x: torch.full_like(x, 0.5), p, q).item() == pytest.approx(-math.log(4))
+    assert gan_value_quadrature(lambda x: torch.full_like(x, 0.5), p, q).item() == pytest.approx(
+        -math.log(4)
+    )
 
 
 def test_the_optimal_discriminator_maximises_the_value():
     pa, qa = MIXTURES[2]
     p, q = gaussian_mixture(*pa, dtype=F64), gaussian_mixture(*qa, dtype=F64)
     D = optimal_discriminator(p, q)
-    best = gan_value(D, p, q).item()
+    best = gan_value_quadrature(D, p, q).item()
     for h in (lambda x: torch.ones_like(x), torch.sin, lambda x: torch.exp(-(x**2))):
         for eps in (-0.05, 0.05):
-            perturbed = gan_value(
+            perturbed = gan_value_quadrature(
                 lambda x, h=h, eps=eps: D.logit(x) + eps * h(x), p, q, logits=True
             )
             assert perturbed.item() < best
@@ -210,11 +214,11 @@ def test_discrete_gan_value_against_a_naive_sum_and_the_jsd_identity():
 def test_gan_value_rejects_and_reports():
     p, q = gaussian_mixture([0.0], [1.0], dtype=F64), gaussian_mixture([1.0], [1.0], dtype=F64)
     with pytest.raises(ValueError, match="probabilities"):
-        gan_value(lambda x: 2 * torch.ones_like(x), p, q)
+        gan_value_quadrature(lambda x: 2 * torch.ones_like(x), p, q)
     with pytest.raises(ValueError, match="one value per input"):
-        gan_value(lambda x: torch.ones(3, dtype=F64), p, q)
+        gan_value_quadrature(lambda x: torch.ones(3, dtype=F64), p, q)
     # a D that is exactly 0 where p_data has mass is infinitely bad, not a plausible number
-    assert gan_value(lambda x: (x < 0).to(x.dtype), p, q).item() == -math.inf
+    assert gan_value_quadrature(lambda x: (x < 0).to(x.dtype), p, q).item() == -math.inf
     with pytest.raises(ValueError, match="p_g"):
         optimal_discriminator(p, "q")
 
@@ -223,9 +227,12 @@ def test_gan_value_with_a_network_is_differentiable():
     p, q = gaussian_mixture([0.0], [1.0], dtype=F64), gaussian_mixture([1.0], [1.0], dtype=F64)
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
-    value = gan_value(net, p, q, logits=True)
+    value = gan_value_quadrature(net, p, q, logits=True)
     value.backward()
-    assert value.dtype == F64 and value.item() < gan_value(optimal_discriminator(p, q), p, q).item()
+    assert (
+        value.dtype == F64
+        and value.item() < gan_value_quadrature(optimal_discriminator(p, q), p, q).item()
+    )
     assert all(param.grad is not None for param in net.parameters())
 
 
@@ -450,7 +457,7 @@ def test_mixture_of_has_the_mixed_density(weight):
 
 @pytest.mark.parametrize("pa, qa", MIXTURES[:3])
 def test_jsd_is_the_mean_kl_to_the_midpoint_mixture(pa, qa):
-    from genlab.divergences import kl_divergence
+    from genlab.divergences import kl_divergence_quadrature as kl_divergence
 
     p, q = gaussian_mixture(*pa, dtype=F64), gaussian_mixture(*qa, dtype=F64)
     m = mixture_of(p, q)
@@ -471,11 +478,11 @@ def test_mixture_of_rejects_bad_arguments():
 def test_cuda():
     p = gaussian_mixture([-1.0, 2.0], [0.5, 1.0], [0.3, 0.7], device="cuda")
     q = gaussian_mixture([0.5], [1.2], device="cuda")
-    value = gan_value(optimal_discriminator(p, q), p, q)
+    value = gan_value_quadrature(optimal_discriminator(p, q), p, q)
     assert value.device.type == "cuda"
     pc, qc = gaussian_mixture([-1.0, 2.0], [0.5, 1.0], [0.3, 0.7]), gaussian_mixture([0.5], [1.2])
     assert value.item() == pytest.approx(
-        gan_value(optimal_discriminator(pc, qc), pc, qc).item(), abs=1e-6
+        gan_value_quadrature(optimal_discriminator(pc, qc), pc, qc).item(), abs=1e-6
     )
     model = LinearGaussianLVM(
         torch.randn(4, 2, device="cuda", dtype=F64), torch.zeros(4, device="cuda", dtype=F64), 0.5
@@ -483,3 +490,12 @@ def test_cuda():
     x = model.sample(10).x
     torch.testing.assert_close(model.elbo(x, model.posterior(x)), model.log_marginal(x))
     assert model.em(x, 3).log_likelihoods.device.type == "cuda"
+
+
+def test_the_old_names_of_the_quadrature_versions_still_import():
+    from genlab import divergences, losses, theory
+
+    assert theory.gan_value is theory.gan_value_quadrature
+    assert theory.gan_value is not losses.gan_value  # the by-samples value, from logits
+    assert divergences.kl_divergence is divergences.kl_divergence_quadrature
+    assert divergences.js_divergence is divergences.js_divergence_quadrature

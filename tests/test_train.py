@@ -225,3 +225,22 @@ def test_compiled_training_follows_eager_training(blobs):
     assert params[0].dtype == torch.float64
     torch.testing.assert_close(histories[1], histories[0], rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(params[1], params[0], rtol=1e-9, atol=1e-9)
+
+
+def test_one_optimizer_factory_and_one_callbacks_mixin_serve_every_trainer():
+    from genlab.gan import GANTrainConfig, GANTrainer, ManySeedGANs
+    from genlab.train import Callbacks, make_adam
+
+    net = torch.nn.Linear(3, 2)
+    opt = make_adam(net, lr=0.01, betas=(0.5, 0.9))
+    assert [p for g in opt.param_groups for p in g["params"]] == list(net.parameters())
+    assert opt.defaults["lr"] == 0.01 and opt.defaults["betas"] == (0.5, 0.9)
+    config = GANTrainConfig(device="cpu", lr=2e-3, lr_d=5e-3, betas=(0.0, 0.99))
+    for trainer in (GANTrainer(target="mixture1d", config=config), ManySeedGANs(2, config=config)):
+        assert trainer.g_optimizer.defaults["lr"] == 2e-3
+        assert trainer.d_optimizer.defaults["lr"] == 5e-3
+        assert trainer.d_optimizer.defaults["betas"] == (0.0, 0.99)
+    gan = GANTrainer(target="mixture1d", config=config)
+    assert isinstance(gan, Callbacks) and issubclass(Trainer, Callbacks)
+    with pytest.raises(ValueError, match="event must be one of 'on_step_end', 'on_train_end'"):
+        gan.add_callback("on_epoch_end", print)

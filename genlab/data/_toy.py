@@ -97,6 +97,36 @@ def _mixture_distribution(mu, sigma, probs, dim, device) -> MixtureSameFamily:
     return MixtureSameFamily(Categorical(probs=probs), components)
 
 
+def mixture_parts(dist: MixtureSameFamily) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(loc (K, D), scale (K, D), probs (K,))`` of a Gaussian mixture built by this module
+    (event shape ``()`` or ``(D,)``), detached, on its device and in its dtype."""
+    comp = getattr(dist, "component_distribution", None)
+    base = comp.base_dist if isinstance(comp, Independent) else comp
+    if not isinstance(base, Normal):
+        raise ValueError(
+            "dist must be a MixtureSameFamily of Normals (a toy distribution of genlab.data); "
+            f"got {type(dist).__name__}"
+        )
+    k = len(base.loc)
+    return (
+        base.loc.detach().reshape(k, -1),
+        base.scale.detach().reshape(k, -1),
+        dist.mixture_distribution.probs.detach(),
+    )
+
+
+def mixture_distribution(loc, scale, probs, device=None) -> MixtureSameFamily:
+    """The Gaussian mixture with components ``loc``, ``scale`` ``(K, D)`` and weights ``probs``
+    ``(K,)``: event shape ``()`` for D = 1, ``(D,)`` otherwise (as ``*_distribution``)."""
+    return _mixture_distribution(loc, scale, probs, loc.shape[1], device)
+
+
+def sample_mixture(n: int, loc, scale, probs, generator=None) -> torch.Tensor:
+    """``n`` draws ``(n, D)`` from the mixture of :func:`mixture_parts`, on the CPU, in the
+    order of :func:`mixture1d` (the categorical draws, then the normals)."""
+    return _sample_mixture(n, loc, scale, probs, None, generator, None)
+
+
 # --- 1-D mixture ---------------------------------------------------------------------------
 
 

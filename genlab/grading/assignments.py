@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from genlab.notebooks import _write_atomic
+from genlab._io import write_atomic
 
 __all__ = [
     "ANSWER_STUB",
@@ -185,7 +185,7 @@ def generate_exercises(root: str | os.PathLike) -> list[Path]:
         text = exercise_text(solution.read_text(encoding="utf-8"))
         if not exercise.exists() or exercise.read_text(encoding="utf-8") != text:
             exercise.parent.mkdir(exist_ok=True)
-            _write_atomic(exercise, text)
+            write_atomic(exercise, text)
             changed.append(exercise)
     return changed
 

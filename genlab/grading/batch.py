@@ -23,13 +23,13 @@ import multiprocessing
 import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from genlab._io import write_atomic
 from genlab.grading.assignments import Assignment, grade_id
 from genlab.grading.grader import (
     NOTEBOOK_ROW,
@@ -139,15 +139,7 @@ def _match(path: Path, data: bytes, assignments: dict[str, Assignment]) -> Assig
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, newline="")  # CSV and JSON exactly as given
 
 
 def _record(

@@ -121,7 +121,7 @@ def refine_posterior(
             m = mu.expand(n_samples, *mu.shape).reshape(-1, mu.shape[-1])  # (S N, Z)
             lv = logvar.expand(n_samples, *logvar.shape).reshape(-1, mu.shape[-1])
             z = losses.reparameterize(m, lv, generator=generator)
-            decoder_logvar = model._decoder_logvar()
+            decoder_logvar = model._decoder_logvar(x)
             if decoder_logvar is not None:
                 decoder_logvar = decoder_logvar.to(device=x.device, dtype=x.dtype)
             terms = losses.elbo(xs, m, lv, model.decode(z), model.config.likelihood, decoder_logvar)

@@ -74,7 +74,7 @@ def _log_px_z(model, x: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
     if model.config.likelihood == "bernoulli":
         nll = F.binary_cross_entropy_with_logits(decoded, x.expand_as(decoded), reduction="none")
     else:
-        logvar_x = model._decoder_logvar().to(device=x.device, dtype=x.dtype)
+        logvar_x = model._decoder_logvar(x)
         nll = losses._gaussian_nll_terms(x.expand_as(decoded), decoded, logvar_x)
     return -nll.sum(event)
 

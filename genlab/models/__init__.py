@@ -4,12 +4,22 @@
 # rebuild any of them.
 from genlab.models import classifier, conditional, dcign, gan, vqvae  # noqa: F401
 from genlab.models.registry import REGISTRY, register
-from genlab.models.vae import MLPVAE, PRESETS, VAE, ConvVAE, Posterior, VAEConfig, build_vae
+from genlab.models.vae import (
+    MLPVAE,
+    PRESETS,
+    VAE,
+    VAE_PRESETS,
+    ConvVAE,
+    Posterior,
+    VAEConfig,
+    build_vae,
+)
 
 __all__ = [
     "PRESETS",
     "REGISTRY",
     "VAE",
+    "VAE_PRESETS",
     "ConvVAE",
     "MLPVAE",
     "Posterior",

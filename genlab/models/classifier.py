@@ -11,7 +11,6 @@ sample counts when it gets the requested (or any) label with confidence
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -27,8 +26,6 @@ __all__ = [
     "Classification",
     "ClassifierConfig",
     "DigitClassifier",
-    "TrainedClassifier",
-    "train_digit_classifier",
 ]
 
 
@@ -131,47 +128,3 @@ class DigitClassifier(nn.Module):
     def accuracy(self, x: torch.Tensor, labels: torch.Tensor) -> float:
         """Fraction of ``x`` labelled ``labels``."""
         return float((self.classify(x).labels == labels.to(x.device)).float().mean())
-
-
-class TrainedClassifier(NamedTuple):
-    model: DigitClassifier  # in eval mode
-    test_accuracy: float  # on the 360 held-out digits
-    train_accuracy: float
-    seconds: float
-
-
-def train_digit_classifier(
-    seed: int = 0,
-    device: str | torch.device = "auto",
-    epochs: int = 40,
-    config: ClassifierConfig = CLASSIFIER_PRESETS["digits"],
-) -> TrainedClassifier:
-    """Train :class:`DigitClassifier` on ``genlab.data.digits("train")`` (a few seconds on a
-    CPU) and report its accuracy on the held-out ``"test"`` split. Seeds torch's global
-    generator with ``seed`` (initialisation and dropout draw from it)."""
-    from genlab.data import digits
-    from genlab.train import TrainConfig, Trainer
-
-    torch.manual_seed(seed)
-    model = DigitClassifier(config)
-    train_config = TrainConfig(
-        epochs=epochs,
-        batch_size=64,
-        lr=2e-3,
-        weight_decay=1e-4,
-        seed=seed,
-        device=str(device),
-        progress=False,
-    )
-    trainer = Trainer(model, train_config)
-    started = time.perf_counter()
-    x_train, y_train = digits("train")
-    trainer.fit((x_train, y_train))
-    seconds = time.perf_counter() - started
-    x_test, y_test = digits("test", device=trainer.device)
-    return TrainedClassifier(
-        model.eval(),
-        model.accuracy(x_test, y_test),
-        model.accuracy(x_train.to(trainer.device), y_train.to(trainer.device)),
-        seconds,
-    )

@@ -29,8 +29,16 @@ from torch import nn
 from genlab import losses
 from genlab._checks import choice, positive_int
 from genlab.data import FACTOR_NAMES, POSITION_RANGE, SCALE_RANGE, SHAPES
+from genlab.models._blocks import (
+    DecoderLikelihood,
+    check_conv_geometry,
+    conv_decoder,
+    conv_encoder,
+    mlp,
+    negative_elbo_loss,
+)
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS, Posterior, VAEOutput, check_conv_geometry, mlp
+from genlab.models.vae import LIKELIHOODS, Posterior, VAEOutput
 
 __all__ = [
     "CVAE",
@@ -96,27 +104,6 @@ def sprite_attributes(factors: torch.Tensor, rotation: bool = True) -> torch.Ten
 # ------------------------------------------------------------------------------ networks
 
 
-def conv_encoder(channels: tuple[int, ...], activation=nn.ReLU) -> nn.Sequential:
-    """Stride-2 4x4 convolutions, each followed by ``activation()``:
-    ``(B, C, H, W) -> (B, c_L, H / 2^L, W / 2^L)`` for ``channels = (C, c_1, ..., c_L)``."""
-    layers: list[nn.Module] = []
-    for a, b in zip(channels[:-1], channels[1:], strict=True):
-        layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), activation()]
-    return nn.Sequential(*layers)
-
-
-def conv_decoder(channels: tuple[int, ...], activation=nn.ReLU) -> nn.Sequential:
-    """The mirror of :func:`conv_encoder`: transposed convolutions with ``activation()``
-    between them (none after the last): ``(B, c_L, h, w) -> (B, C, 2^L h, 2^L w)``."""
-    rev = tuple(reversed(channels))
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(rev[:-1], rev[1:], strict=True)):
-        layers.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
-        if i < len(rev) - 2:
-            layers.append(activation())
-    return nn.Sequential(*layers)
-
-
 @dataclass(frozen=True)
 class CVAEConfig:
     """Configuration of :class:`CVAE`; like ``VAEConfig`` plus the attribute size."""
@@ -171,7 +158,7 @@ CVAE_PRESETS: dict[str, CVAEConfig] = {
 
 
 @register(CVAEConfig)
-class CVAE(nn.Module):
+class CVAE(DecoderLikelihood, nn.Module):
     """Conditional VAE: encoder :math:`q_\\phi(z|x,y)`, decoder :math:`p_\\theta(x|z,y)`.
 
     The encoder's image features ``(B, F)`` (flattened pixels or conv features) are
@@ -201,10 +188,7 @@ class CVAE(nn.Module):
         self.encoder_head = mlp((F + A, *config.hidden, 2 * Z))  # (B, F + A) -> (B, 2Z)
         self.decoder_head = mlp((Z + A, *reversed(config.hidden), F))  # (B, Z + A) -> (B, F)
         self.decoder_body = nn.Sequential(*body)  # (B, F) -> (B, *shape)
-        if config.likelihood == "gaussian" and config.decoder_logvar is None:
-            self.decoder_logvar = nn.Parameter(torch.zeros(config.input_shape))
-        else:
-            self.decoder_logvar = None
+        self._init_likelihood(config)
 
     # -- checks ---------------------------------------------------------------------------
     def _check_input(self, x) -> torch.Tensor:
@@ -253,10 +237,6 @@ class CVAE(nn.Module):
         y = self._check_attributes(y, len(z)).to(z.dtype)
         return self.decoder_body(self.decoder_head(torch.cat([z, y], dim=-1)))
 
-    def mean(self, decoded: torch.Tensor) -> torch.Tensor:
-        """The mean of :math:`p_\\theta(x|z,y)` from the decoder output (an image)."""
-        return torch.sigmoid(decoded) if self.config.likelihood == "bernoulli" else decoded
-
     def forward(
         self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
     ) -> VAEOutput:
@@ -264,19 +244,12 @@ class CVAE(nn.Module):
         z = losses.reparameterize(mu, logvar, generator=generator)  # (B, Z)
         return VAEOutput(self.decode(z, y), mu, logvar, z)
 
-    def _decoder_logvar(self, like: torch.Tensor) -> torch.Tensor | None:
-        if self.config.likelihood == "bernoulli":
-            return None
-        if self.decoder_logvar is not None:
-            return self.decoder_logvar
-        return like.new_tensor(float(self.config.decoder_logvar))
-
     def elbo(
         self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
     ) -> losses.ELBO:
         """Per-sample conditional ELBO (nats) and its terms: ``-> 3 x (B,)``."""
         decoded, mu, logvar, _ = self(x, y, generator=generator)
-        return losses.elbo(x, mu, logvar, decoded, self.config.likelihood, self._decoder_logvar(x))
+        return self._elbo_terms(x, mu, logvar, decoded)
 
     def loss(self, batch) -> dict[str, torch.Tensor]:
         """Negative conditional ELBO, mean over the batch; ``batch = (x, y)``."""
@@ -285,13 +258,7 @@ class CVAE(nn.Module):
                 "batch must be a pair (x, y) of images and attribute vectors; "
                 f"got {type(batch).__name__}"
             )
-        terms = self.elbo(batch[0], batch[1])
-        return {
-            "loss": -terms.elbo.mean(),
-            "elbo": terms.elbo.mean().detach(),
-            "kl": -terms.regularization.mean().detach(),
-            "reconstruction": terms.reconstruction.mean().detach(),
-        }
+        return negative_elbo_loss(self.elbo(batch[0], batch[1]))
 
     @torch.no_grad()
     def sample(

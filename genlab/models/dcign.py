@@ -65,9 +65,15 @@ from torch import nn
 from genlab import losses
 from genlab._checks import choice, positive, positive_int
 from genlab.data import FACTOR_NAMES, SHAPES, sprite_factor_batches, sprites
-from genlab.models.conditional import conv_decoder, conv_encoder
+from genlab.models._blocks import (
+    DecoderLikelihood,
+    check_conv_geometry,
+    conv_decoder,
+    conv_encoder,
+    mlp,
+)
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS, Posterior, check_conv_geometry, mlp
+from genlab.models.vae import LIKELIHOODS, Posterior
 
 __all__ = [
     "DCIGN",
@@ -200,7 +206,7 @@ DCIGN_PRESETS: dict[str, DCIGNConfig] = {
 
 
 @register(DCIGNConfig)
-class DCIGN(nn.Module):
+class DCIGN(DecoderLikelihood, nn.Module):
     """A convolutional VAE trained with DC-IGN clamping.
 
     ``encode``, ``decode``, ``elbo``, ``sample`` and ``reconstruct`` are those of a plain VAE
@@ -228,10 +234,7 @@ class DCIGN(nn.Module):
             nn.Unflatten(1, feat),
             conv_decoder(chans, act),
         )  # (B, Z) -> (B, C, H, W)
-        if config.likelihood == "gaussian" and config.decoder_logvar is None:
-            self.decoder_logvar = nn.Parameter(torch.zeros(config.input_shape))
-        else:
-            self.decoder_logvar = None
+        self._init_likelihood(config)
 
         free = torch.zeros(len(FACTOR_NAMES), Z, dtype=torch.bool)
         intrinsic = torch.ones(Z, dtype=torch.bool)
@@ -264,23 +267,11 @@ class DCIGN(nn.Module):
             raise ValueError(f"z must have shape (batch, {self.latent_dim}); got {_shape(z)}")
         return self.decoder(z)
 
-    def mean(self, decoded: torch.Tensor) -> torch.Tensor:
-        """The mean of :math:`p(x|z)` from the decoder output (an image)."""
-        return torch.sigmoid(decoded) if self.config.likelihood == "bernoulli" else decoded
-
-    def _decoder_logvar(self, x: torch.Tensor) -> torch.Tensor | None:
-        if self.config.likelihood == "bernoulli":
-            return None
-        if self.decoder_logvar is not None:
-            return self.decoder_logvar
-        return x.new_tensor(float(self.config.decoder_logvar))
-
     def elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> losses.ELBO:
         """The plain (unclamped) per-sample ELBO, for evaluation: ``-> 3 x (B,)``."""
         mu, logvar = self.encode(x)
         z = losses.reparameterize(mu, logvar, generator=generator)
-        decoded = self.decode(z)
-        return losses.elbo(x, mu, logvar, decoded, self.config.likelihood, self._decoder_logvar(x))
+        return self._elbo_terms(x, mu, logvar, self.decode(z))
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -341,7 +332,7 @@ class DCIGN(nn.Module):
             z.view(G, B, -1), self.free_units[varied], self.config.pull
         )  # (G, B, Z), (G, B)
         decoded = self.decode(clamped.z.flatten(0, 1))  # (G B, *shape)
-        terms = losses.elbo(x, mu, logvar, decoded, self.config.likelihood, self._decoder_logvar(x))
+        terms = self._elbo_terms(x, mu, logvar, decoded)
         pull = clamped.pull.mean()
         return {
             "loss": -terms.elbo.mean() + pull,

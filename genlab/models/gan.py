@@ -15,11 +15,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
 
 from genlab._checks import choice, positive_int
+from genlab.models._blocks import mlp
 from genlab.models.registry import register
 
 __all__ = [
@@ -122,16 +124,6 @@ GAN_PRESETS: dict[str, GANConfig] = {
 }
 
 
-def _mlp(sizes: Sequence[int], activation: nn.Module) -> nn.Sequential:
-    """Linear layers of ``sizes`` with ``activation`` between them (none after the last)."""
-    layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(activation)
-    return nn.Sequential(*layers)
-
-
 def _output(kind: str) -> nn.Module:
     return nn.Sigmoid() if kind == "sigmoid" else nn.Identity()
 
@@ -170,7 +162,7 @@ class MLPGenerator(nn.Module):
         super().__init__()
         self.config = config
         sizes = (config.latent_dim, *config.g_hidden, config.data_dim)
-        self.net = nn.Sequential(_mlp(sizes, nn.ReLU()), _output(config.output))
+        self.net = nn.Sequential(mlp(sizes, nn.ReLU), _output(config.output))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(_check_latent(z, self.config.latent_dim))
@@ -237,7 +229,7 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         self.config = config
         sizes = (config.data_dim, *config.d_hidden, 1)
-        self.net = _mlp(sizes, nn.LeakyReLU(LEAK))
+        self.net = mlp(sizes, partial(nn.LeakyReLU, LEAK))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(_check_data(x, self.config.data_shape)).squeeze(-1)

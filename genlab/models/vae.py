@@ -19,6 +19,14 @@ from torch import nn
 
 from genlab import losses
 from genlab._checks import choice
+from genlab.models._blocks import (
+    DecoderLikelihood,
+    check_conv_geometry,
+    conv_decoder,
+    conv_encoder,
+    mlp,
+    negative_elbo_loss,
+)
 from genlab.models.registry import register
 
 LIKELIHOODS = losses.LIKELIHOODS
@@ -38,16 +46,6 @@ class VAEOutput(NamedTuple):
     mu: torch.Tensor  # (B, Z)
     logvar: torch.Tensor  # (B, Z)
     z: torch.Tensor  # (B, Z)
-
-
-def check_conv_geometry(shape: tuple[int, ...], channels: tuple[int, ...], what: str) -> None:
-    """Raise unless ``len(channels)`` stride-2 layers divide the image ``(C, H, W)`` evenly."""
-    stride = 2 ** len(channels)
-    if shape[1] % stride or shape[2] % stride:
-        raise ValueError(
-            f"{what} with {len(channels)} stride-2 layers needs H and W divisible by {stride}; "
-            f"got {tuple(shape)}"
-        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ class VAEConfig:
             check_conv_geometry(self.input_shape, self.channels, "arch='conv'")
 
 
-PRESETS: dict[str, VAEConfig] = {
+VAE_PRESETS: dict[str, VAEConfig] = {
     # 2-D toy data: Gaussian decoder with a learned variance.
     "toy2d": VAEConfig(input_shape=(2,), latent_dim=2, hidden=(64, 64), likelihood="gaussian"),
     # The 8x8 digits: grey levels in [0, 1] under a Bernoulli decoder (the cross-entropy).
@@ -102,17 +100,7 @@ PRESETS: dict[str, VAEConfig] = {
 }
 
 
-def mlp(sizes: tuple[int, ...], activation=nn.ReLU) -> nn.Sequential:
-    """Linear layers of ``sizes`` with ``activation`` between them (none after the last)."""
-    layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(activation())
-    return nn.Sequential(*layers)
-
-
-class VAE(nn.Module):
+class VAE(DecoderLikelihood, nn.Module):
     """The parts every VAE shares; subclasses build ``encoder`` and ``decoder``.
 
     ``encoder`` maps ``(B, *input_shape)`` to ``(B, 2 Z)`` (mean and log-variance);
@@ -126,10 +114,7 @@ class VAE(nn.Module):
         self.config = config
         self.input_shape = config.input_shape
         self.latent_dim = config.latent_dim
-        if config.likelihood == "gaussian" and config.decoder_logvar is None:
-            self.decoder_logvar = nn.Parameter(torch.zeros(config.input_shape))
-        else:
-            self.decoder_logvar = None
+        self._init_likelihood(config)
 
     # -- checks ---------------------------------------------------------------------------
     def _check_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -158,17 +143,6 @@ class VAE(nn.Module):
         """Decoder output (logits or mean): ``(B, Z) -> (B, *input_shape)``."""
         return self.decoder(self._check_latent(z))
 
-    def mean(self, decoded: torch.Tensor) -> torch.Tensor:
-        """The mean of :math:`p_\\theta(x|z)` from the decoder output (an image in data space)."""
-        return torch.sigmoid(decoded) if self.config.likelihood == "bernoulli" else decoded
-
-    def _decoder_logvar(self) -> torch.Tensor | None:
-        if self.config.likelihood == "bernoulli":
-            return None
-        if self.decoder_logvar is not None:
-            return self.decoder_logvar
-        return torch.tensor(float(self.config.decoder_logvar))
-
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         mu, logvar = self.encode(x)
         z = losses.reparameterize(mu, logvar, generator=generator)
@@ -177,21 +151,12 @@ class VAE(nn.Module):
     def elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> losses.ELBO:
         """Per-sample ELBO in nats under the decoder's likelihood, with its two terms."""
         decoded, mu, logvar, _ = self(x, generator=generator)
-        logvar_x = self._decoder_logvar()
-        if logvar_x is not None:
-            logvar_x = logvar_x.to(device=x.device, dtype=x.dtype)
-        return losses.elbo(x, mu, logvar, decoded, self.config.likelihood, logvar_x)
+        return self._elbo_terms(x, mu, logvar, decoded)
 
     def loss(self, batch) -> dict[str, torch.Tensor]:
         """Training loss: the negative ELBO, mean over the batch, plus its terms."""
         x = batch[0] if isinstance(batch, tuple | list) else batch
-        terms = self.elbo(x)
-        return {
-            "loss": -terms.elbo.mean(),
-            "elbo": terms.elbo.mean().detach(),
-            "kl": -terms.regularization.mean().detach(),
-            "reconstruction": terms.reconstruction.mean().detach(),
-        }
+        return negative_elbo_loss(self.elbo(x))
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -212,7 +177,7 @@ class VAE(nn.Module):
 class MLPVAE(VAE):
     """A VAE whose encoder and decoder are MLPs (flattened inputs)."""
 
-    def __init__(self, config: VAEConfig = PRESETS["digits"]):
+    def __init__(self, config: VAEConfig = VAE_PRESETS["digits"]):
         if config.arch != "mlp":
             raise ValueError(f"config.arch must be 'mlp' for MLPVAE; got {config.arch!r}")
         super().__init__(config)
@@ -230,7 +195,7 @@ class MLPVAE(VAE):
 class ConvVAE(VAE):
     """A small convolutional VAE: stride-2 convolutions down, transposed convolutions up."""
 
-    def __init__(self, config: VAEConfig = PRESETS["sprites"]):
+    def __init__(self, config: VAEConfig = VAE_PRESETS["sprites"]):
         if config.arch != "conv":
             raise ValueError(f"config.arch must be 'conv' for ConvVAE; got {config.arch!r}")
         super().__init__(config)
@@ -238,27 +203,25 @@ class ConvVAE(VAE):
         chans = (c_in, *config.channels)
         down = len(config.channels)
         feat = (chans[-1], height // 2**down, width // 2**down)
-        enc: list[nn.Module] = []
-        for a, b in zip(chans[:-1], chans[1:], strict=True):
-            enc += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
-        self.encoder = nn.Sequential(
-            *enc, nn.Flatten(), mlp((math.prod(feat), *config.hidden, 2 * config.latent_dim))
+        self.encoder = nn.Sequential(  # flat, so that the parameter names stay encoder.0, ...
+            *conv_encoder(chans),
+            nn.Flatten(),
+            mlp((math.prod(feat), *config.hidden, 2 * config.latent_dim)),
         )  # (B, C, H, W) -> (B, 2Z)
         dec: list[nn.Module] = [
             mlp((config.latent_dim, *reversed(config.hidden), math.prod(feat))),
             nn.ReLU(),
             nn.Unflatten(1, feat),
+            *conv_decoder(chans),
         ]
-        rev = tuple(reversed(chans))
-        for i, (a, b) in enumerate(zip(rev[:-1], rev[1:], strict=True)):
-            dec.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
-            if i < len(rev) - 2:
-                dec.append(nn.ReLU())
         self.decoder = nn.Sequential(*dec)  # (B, Z) -> (B, C, H, W)
 
 
 def build_vae(config: VAEConfig | str) -> VAE:
-    """A VAE from a config or a preset name (``PRESETS``)."""
+    """A VAE from a config or a preset name (``VAE_PRESETS``)."""
     if isinstance(config, str):
-        config = PRESETS[choice("config", config, PRESETS)]
+        config = VAE_PRESETS[choice("config", config, VAE_PRESETS)]
     return MLPVAE(config) if config.arch == "mlp" else ConvVAE(config)
+
+
+PRESETS = VAE_PRESETS  # the name before every family spelled its presets <FAMILY>_PRESETS

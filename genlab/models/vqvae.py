@@ -47,9 +47,9 @@ from torch import nn
 
 from genlab import losses
 from genlab._checks import choice, positive, positive_int
-from genlab.models.conditional import conv_decoder, conv_encoder
+from genlab.models._blocks import check_conv_geometry, conv_decoder, conv_encoder
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS, check_conv_geometry
+from genlab.models.vae import LIKELIHOODS
 
 __all__ = [
     "VQVAE",

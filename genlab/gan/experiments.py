@@ -1,0 +1,300 @@
+"""The lectures' GAN experiments as data functions: saturation (05), D vs D* (06), a Gaussian
+fitted by an f-GAN (07) and a DCGAN judged by a digit classifier (08)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Distribution, Normal
+
+from genlab import losses
+from genlab._checks import choice, positive, positive_int
+from genlab.divergences import F_DIVERGENCES
+from genlab.gan.config import GANTrainConfig, default_setup, init_gan
+from genlab.gan.densities import kde
+from genlab.gan.streams import draw_noise
+from genlab.gan.trainer import GANTrainer
+from genlab.models.gan import GaussianGenerator
+from genlab.theory import optimal_discriminator
+from genlab.train import train_digit_classifier
+
+
+class SaturationCurves(NamedTuple):
+    """Generator costs and their gradients w.r.t. the logit, against :math:`D(G(z))`."""
+
+    d: torch.Tensor  # (n,) D(G(z)) in (0, 1)
+    logit: torch.Tensor  # (n,) its logit
+    minimax_loss: torch.Tensor  # log(1 - D)
+    minimax_grad: torch.Tensor  # d/dlogit log(1 - D) = -D
+    non_saturating_loss: torch.Tensor  # -log D
+    non_saturating_grad: torch.Tensor  # d/dlogit -log D = D - 1
+
+
+def saturation_curves(n: int = 201, eps: float = 1e-3) -> SaturationCurves:
+    r"""The slide "A better cost function" as data: for :math:`D = D(G(z))` from ``eps`` to
+    ``1 - eps``, each generator cost of :func:`genlab.losses.generator_loss` and its derivative
+    with respect to the discriminator's logit :math:`\ell`, by autograd (float64):
+
+    .. math::
+        \frac{\partial}{\partial \ell} \log(1 - \sigma(\ell)) = -D, \qquad
+        \frac{\partial}{\partial \ell} \big(-\log \sigma(\ell)\big) = D - 1
+
+    The minimax gradient vanishes where the discriminator rejects the fakes (:math:`D \to 0`),
+    early in training; the non-saturating one is largest there.
+    """
+    n = positive_int("n", n, minimum=2)
+    eps = positive("eps", eps)
+    if eps >= 0.5:
+        raise ValueError(f"eps must lie in (0, 0.5); got {eps}")
+    d = torch.linspace(eps, 1 - eps, n, dtype=torch.float64)
+    logit = torch.logit(d)
+    out = {}
+    for kind in losses.GENERATOR_KINDS:
+        cost = partial(lambda k, l: losses.generator_loss(l[None], k), kind)  # one logit -> ()
+        out[f"{kind}_loss"] = torch.func.vmap(cost)(logit)
+        out[f"{kind}_grad"] = torch.func.vmap(torch.func.grad(cost))(logit)
+    return SaturationCurves(d=d, logit=logit, **out)
+
+
+class SaturationRun(NamedTuple):
+    """One generator cost trained after the discriminator has been pretrained to win."""
+
+    step: np.ndarray  # (T,) generator steps 1..T
+    grad_norm: np.ndarray  # (T,) norm of the generator's gradient
+    d_fake: np.ndarray  # (T,) mean D(G(z)) seen by that generator step
+    jsd_step: np.ndarray  # (L,) steps where the JSD was logged
+    jsd: np.ndarray  # (L,)
+
+
+def saturation_experiment(
+    steps: int = 500,
+    pretrain_d_steps: int = 500,
+    seed: int = 0,
+    device: str = "cpu",
+    kinds: Sequence[str] = losses.GENERATOR_KINDS,
+    log_every: int = 10,
+    g_lr: float = 0.01,
+) -> dict[str, SaturationRun]:
+    """The minimax cost stalls when D wins early: pretrain D for ``pretrain_d_steps`` against
+    the untrained generator of the default 1-D GAN (no R1), then train ``steps`` alternating
+    steps with each generator cost from that same state. Returns kind -> :class:`SaturationRun`.
+
+    The generator takes plain gradient steps (SGD, ``g_lr``), as on the slide "Learning
+    procedure": saturation is about the gradient's size, which Adam would rescale away (with
+    Adam both costs move G at about the same speed).
+    """
+    steps = positive_int("steps", steps)
+    pretrain_d_steps = positive_int("pretrain_d_steps", pretrain_d_steps, minimum=0)
+    g_lr = positive("g_lr", g_lr)
+    model_config, config = default_setup("mixture1d")
+    out = {}
+    for kind in kinds:
+        choice("kinds", kind, losses.GENERATOR_KINDS)
+        run_config = replace(
+            config, objective=kind, r1=0.0, seed=seed, device=device, log_every=log_every
+        )
+        trainer = GANTrainer(init_gan(model_config, seed), "mixture1d", run_config)
+        # plain gradient descent on G: Adam would rescale a vanishing gradient to full steps
+        trainer.g_optimizer = torch.optim.SGD(trainer.model.generator.parameters(), lr=g_lr)
+        for _ in range(pretrain_d_steps):
+            trainer.step_d()  # (1) only: the generator stays where it started
+        rows = [trainer.step() for _ in range(steps)]
+        hist = trainer.history
+        out[kind] = SaturationRun(
+            step=np.arange(1, steps + 1),
+            grad_norm=np.array([r["g_grad_norm"] for r in rows]),
+            d_fake=np.array([r["d_fake_g"] for r in rows]),
+            jsd_step=np.array(hist.get("step", [])),
+            jsd=np.array(hist.get("jsd", [])),
+        )
+    return out
+
+
+class GaussianFit(NamedTuple):
+    """A Gaussian generator :math:`\\mathcal N(\\mu, \\sigma^2)` fitted by an f-GAN."""
+
+    divergence: str
+    loc: float
+    scale: float
+    variance: float
+    jsd: float  # to the target, nats (grid estimate)
+
+
+def fit_gaussian_fgan(
+    divergence: str,
+    steps: int = 1000,
+    start_loc: float = 0.5,
+    start_scale: float = 0.5,
+    seed: int = 0,
+    device: str = "cpu",
+    **overrides,
+) -> GaussianFit:
+    r"""Fit :math:`G(z) = \mu + \sigma z` (preset ``gaussian1d``) to the bimodal
+    :func:`genlab.data.mixture1d` by f-GAN training with ``divergence``.
+
+    Mode covering vs mode seeking (Nowozin et al. 2016, Sec. 4; lecture 07): ``"kl"``
+    (:math:`\mathrm{KL}(P\|Q)`) is minimised by moment matching, :math:`\mu = 0`,
+    :math:`\sigma^2 = 4.25` for the default target; ``"reverse_kl"``
+    (:math:`\mathrm{KL}(Q\|P)`) by one mode, :math:`\sigma^2 \approx 0.25`. The generator
+    starts at :math:`\mathcal N(` ``start_loc, start_scale**2`` :math:`)`, off the symmetric
+    saddle at 0.
+    """
+    choice("divergence", divergence, F_DIVERGENCES)
+    config = GANTrainConfig(
+        objective=divergence,
+        steps=steps,
+        k=3,
+        batch_size=256,
+        lr=1e-2,
+        lr_d=4e-3,
+        r1=0.0,
+        seed=seed,
+        device=device,
+        log_every=steps,
+    )
+    gan = init_gan("gaussian1d", seed)
+    with torch.no_grad():
+        gan.generator.loc.fill_(start_loc)  # off the symmetric saddle at 0
+        gan.generator.log_scale.fill_(math.log(start_scale))
+    trainer = GANTrainer(gan, "mixture1d", replace(config, **overrides))
+    trainer.train()
+    generator = trainer.model.generator
+    scale = float(generator.log_scale.detach().exp()[0])
+    return GaussianFit(divergence, float(generator.loc.detach()[0]), scale, scale**2, trainer.jsd())
+
+
+class DiscriminatorFit(NamedTuple):
+    """A discriminator trained against a frozen generator, next to :math:`D^*`."""
+
+    mae: float  # mean |D - D*| on the data's support
+    max_error: float
+    x: torch.Tensor  # (G,) grid points on the support
+    d: torch.Tensor  # (G,) D(x)
+    d_star: torch.Tensor  # (G,) D*(x)
+
+
+def discriminator_vs_optimal(trainer: GANTrainer, d_steps: int = 3000) -> DiscriminatorFit:
+    r"""Train only the discriminator of ``trainer`` (its generator frozen) for ``d_steps``,
+    then compare :math:`D(x)` with :math:`D^*(x) = p_{data}/(p_{data} + p_g)` on the data's
+    support: the grid points of a 1-D target where :math:`p_{data}(x) \ge 10^{-2} \max p_{data}`.
+
+    :math:`D^*` is :func:`genlab.theory.optimal_discriminator`; :math:`p_g` is exact for a
+    :class:`~genlab.models.gan.GaussianGenerator`, else a KDE of the evaluation samples. Use
+    ``r1=0`` in the trainer's config: the penalty pulls D away from D* on purpose.
+    """
+    if trainer.target.dim != 1:
+        raise ValueError(
+            f"discriminator_vs_optimal needs a 1-D target; got {trainer.target.name!r}"
+        )
+    if trainer.config.optimal_d:
+        raise ValueError("the trainer must train a discriminator network (optimal_d=False)")
+    d_steps = positive_int("d_steps", d_steps)
+    for _ in range(d_steps):
+        trainer.step_d()
+    generator = trainer.model.generator
+    if isinstance(generator, GaussianGenerator):
+        loc = generator.loc.detach().double().cpu()[0]
+        p_g: Distribution = Normal(loc, generator.log_scale.detach().double().cpu().exp()[0])
+    else:
+        m = trainer.config.eval_samples
+        p_g = kde(trainer.samples().cpu().double(), trainer.target.bandwidth(m))
+    d_star = optimal_discriminator(trainer.target.distribution64, p_g)
+    x = trainer.target.grid_axis
+    on_support = trainer.target.grid_log_p >= trainer.target.grid_log_p.max() + math.log(1e-2)
+    x = x[on_support]
+    d = trainer.discriminator_on(x[:, None].float()).cpu().double()
+    ds = d_star(x)
+    err = (d - ds).abs()
+    return DiscriminatorFit(float(err.mean()), float(err.max()), x, d, ds)
+
+
+class DigitQuality(NamedTuple):
+    """How many generated images a digit classifier recognises."""
+
+    recognised: float  # fraction labelled with confidence >= the threshold
+    mean_confidence: float
+    label_counts: list[int]  # recognised samples per digit
+    n: int
+
+
+def dcgan_digit_quality(
+    samples: torch.Tensor, classifier: nn.Module | None = None, confidence: float = 0.9
+) -> DigitQuality:
+    """Label ``samples`` ``(n, 1, 8, 8)`` with a :class:`~genlab.models.classifier.
+    DigitClassifier` (trained with ``train_digit_classifier(seed=0)`` if none is given): the
+    fraction recognised with ``max_k p(k|x) >= confidence``, and the recognised labels (no
+    gradients: ``classify`` runs without them)."""
+    if classifier is None:
+        classifier = train_digit_classifier(seed=0, device="cpu").model
+    device = next(classifier.parameters()).device
+    result = classifier.classify(samples.to(device))
+    ok = result.confidence >= confidence
+    counts = torch.bincount(result.labels[ok].cpu(), minlength=10).tolist()
+    return DigitQuality(
+        float(ok.float().mean()), float(result.confidence.mean()), counts, len(samples)
+    )
+
+
+class DigitsRun(NamedTuple):
+    """A DCGAN trained on the digits, judged by a digit classifier."""
+
+    quality: DigitQuality  # of the weight-averaged generator (the trained one if ema=None)
+    steps: int
+    seconds: float  # training only
+    classifier_accuracy: float  # on the held-out digits
+    raw_quality: DigitQuality  # of the trained generator itself, same z
+    samples: torch.Tensor  # (n, 1, 8, 8) the samples judged for ``quality``, CPU
+
+
+def dcgan_digits_run(
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    n: int = 1000,
+    ema: float | None = 0.99,
+) -> DigitsRun:
+    r"""Train the default DCGAN on the digits for ``steps`` (default: its budget, 1500 steps,
+    20-25 s on one laptop CPU core) and judge ``n`` samples with :func:`dcgan_digit_quality`:
+    the lecture's "recognisable digits" check, as a measurement.
+
+    ``ema`` is the decay :math:`\beta` of an exponential moving average of the generator's
+    weights, :math:`\bar\theta_g \leftarrow \beta \bar\theta_g + (1 - \beta) \theta_g`
+    after every generator step (``torch.optim.swa_utils.AveragedModel``; Yazici et al. 2019,
+    Karras et al. 2018): the samples come from :math:`\bar\theta_g`, which averages out the
+    last steps' oscillation. ``ema=None`` samples the trained generator itself; ``raw_quality``
+    always judges it, on the same ``z``.
+    """
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    if ema is not None and not 0.0 < ema < 1.0:
+        raise ValueError(f"ema must be a decay in (0, 1) or None; got {ema!r}")
+    model_config, config = default_setup("digits")
+    config = replace(config, seed=seed, device=device, **({"steps": steps} if steps else {}))
+    trainer = GANTrainer(init_gan(model_config, seed), "digits", config)
+    generator = trainer.model.generator
+    average = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema)) if ema else None
+    started = time.perf_counter()
+    for _ in range(config.steps):
+        trainer.step()
+        if average is not None:
+            average.update_parameters(generator)
+    seconds = time.perf_counter() - started
+    classifier = train_digit_classifier(seed=seed, device=device)
+    z = draw_noise(n, model_config.latent_dim, torch.Generator().manual_seed(seed))
+    z = z.to(trainer.device)
+    with torch.no_grad():
+        raw = generator(z)  # batch norm uses this batch's statistics, in any mode
+        samples = average.module(z) if average is not None else raw
+    raw_quality = dcgan_digit_quality(raw, classifier.model)
+    quality = dcgan_digit_quality(samples, classifier.model) if average is not None else raw_quality
+    return DigitsRun(
+        quality, config.steps, seconds, classifier.test_accuracy, raw_quality, samples.cpu()
+    )
