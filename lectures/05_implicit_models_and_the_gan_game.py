@@ -447,7 +447,7 @@ plt.show()
 # losses and $\mathrm{JSD}(p_{data} \| p_g)$.
 #
 # Things to try:
-# - **Step D** a few times without **Step G**: $D$ climbs towards $D^*$ while the generator stays put.
+# - Set **R1 γ** to 0, then press **Step D ×50** without **Step G**: $D$ climbs towards $D^*$ while the generator stays put. (With the default γ = 30 the R1 penalty holds $D$ near 0.5 on purpose: it keeps the game stable, section 2 of lecture 08.)
 # - Switch the objective to `minimax`, **Reset**, press **Step D** twenty times, then **Play**: the generator hardly moves at first (saturation).
 # - Three modes with a wide separation: does the generator cover all three? Try a wider G.
 # - Tick *D = D\** and watch $V(D, G)$ meet $2\,\mathrm{JSD} - \log 4$ in the readout (lecture 06).
