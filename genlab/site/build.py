@@ -131,6 +131,7 @@ def _stage_static(static: Path) -> None:
             shutil.copy2(src, dst)
     _write_if_changed(static / "genlab-site.css", sphinx_conf.CSS.lstrip())
     _write_if_changed(static / "genlab-site.js", sphinx_conf.JS.lstrip())
+    _write_if_changed(static / "favicon.svg", sphinx_conf.FAVICON)
 
 
 def stage(root: Path, work: Path, repository_url: str | None, timeout: int) -> tuple[Path, Path]:
@@ -213,9 +214,7 @@ def build(
     # a busy machine does not make torch's threads wait on each other.
     env.setdefault("OMP_NUM_THREADS", "1")
     # The kernels import genlab from this checkout, as the build does.
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-d", str(run / "doctrees")]
     command += ["-q"] if quiet else []
     command += [str(src), str(Path(out).resolve())]

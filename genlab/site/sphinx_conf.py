@@ -13,6 +13,14 @@ import re
 from genlab.site.stills import NOTEBOOK_PLACEHOLDER
 
 MATHJAX_SCRIPT = "mathjax/tex-chtml-full.js"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# A plain mark, so that browsers do not ask for /favicon.ico and log a 404.
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#0072b2"/>'
+    '<text x="8" y="12" font-size="11" text-anchor="middle" fill="#fff" '
+    'font-family="sans-serif">g</text></svg>\n'
+)
 
 # Colours meet WCAG AA on the theme's light and dark backgrounds; stills and figures sit on
 # white cards so that their own (light-theme) colours stay readable in the dark theme.
@@ -38,9 +46,10 @@ CSS = """
   background: #fff; max-width: 100%; height: auto; filter: none; }
 """
 
-# Copy buttons: sphinx-copybutton's button carries only a tooltip; give it a name.
+# Copy buttons: sphinx-copybutton's button carries only a tooltip; give it a name once
+# they exist (it adds them when the document is loaded).
 JS = """
-document.addEventListener("DOMContentLoaded", () => {
+window.addEventListener("load", () => {
   for (const button of document.querySelectorAll("button.copybtn")) {
     if (!button.getAttribute("aria-label")) button.setAttribute("aria-label", "Copy code");
   }
@@ -99,6 +108,7 @@ def settings(
         "html_static_path": ["_static"],
         "html_css_files": ["genlab-site.css"],
         "html_js_files": ["genlab-site.js"],
+        "html_favicon": "_static/favicon.svg",
         "html_last_updated_fmt": None,
         "html_show_sphinx": False,
         "mathjax_path": MATHJAX_SCRIPT,
@@ -126,12 +136,24 @@ def settings(
 
 
 def _notebook_path(app, pagename, templatename, context, doctree) -> None:
-    """Put the page's notebook path into the stills' captions; drop any widget state."""
+    """Put the page's notebook path into the stills' captions."""
     body = context.get("body")
     if body and NOTEBOOK_PLACEHOLDER in body:
         context["body"] = body.replace(NOTEBOOK_PLACEHOLDER, f"{pagename}.ipynb")
-    context.pop("ipywidgets_state", None)
+
+
+def _no_widget_state(app, pagename, templatename, context, doctree) -> None:
+    """Drop the widget state myst-nb embeds (megabytes of PNGs no page can use)."""
+    scripts = context.get("script_files")
+    if scripts:
+        scripts[:] = [
+            js
+            for js in scripts
+            if getattr(js, "attributes", {}).get("type") != WIDGET_STATE
+            and "widget-state" not in str(js)
+        ]
 
 
 def setup(app) -> None:
     app.connect("html-page-context", _notebook_path)
+    app.connect("html-page-context", _no_widget_state, priority=900)  # after myst-nb's

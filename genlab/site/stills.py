@@ -226,9 +226,7 @@ def figure_alt(fig) -> str:
 
 def figure_html(fig, png: bytes) -> str:
     """The figure as an ``<img>`` with its alt text (the PNG is the inline backend's own)."""
-    return (
-        f'<img class="genlab-figure" src="{_png_src(png)}" alt="{_text(figure_alt(fig))}">'
-    )
+    return f'<img class="genlab-figure" src="{_png_src(png)}" alt="{_text(figure_alt(fig))}">'
 
 
 def install(ip=None) -> None:

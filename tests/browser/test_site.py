@@ -52,7 +52,12 @@ def _require(module: str):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The built site (execution cached in build/site-cache/ across runs)."""
+    """The built site (execution cached in build/site-cache/ across runs).
+
+    ``GENLAB_SITE_BUILT=DIR`` tests a site already built there instead.
+    """
+    if os.environ.get("GENLAB_SITE_BUILT"):
+        return Path(os.environ["GENLAB_SITE_BUILT"]).resolve()
     for module in ("sphinx", "myst_nb", "sphinx_book_theme", "jupyter_cache"):
         _require(module)
     from genlab.site import build
@@ -156,25 +161,29 @@ def _ids(path: Path) -> set[str]:
 def test_page(page_path, theme, site, server, chromium, axe_source, audit):
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     # pydata-sphinx-theme reads the reader's choice from localStorage.
-    context.add_init_script(f"localStorage.setItem('mode', '{theme}');")
+    context.add_init_script(
+        f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');"
+    )
     blocked, failed, errors = [], [], []
 
-    def route(r):
-        if r.request.url.startswith(server + "/"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
+    def block(r):
+        blocked.append(r.request.url)
+        r.abort()
 
-    context.route("**/*", route)
+    # Only other hosts are intercepted: the local server's requests go through untouched.
+    context.route(lambda url: not url.startswith(server + "/"), block)
     page = context.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else 0)
     try:
         page.goto(f"{server}/{page_path}", wait_until="load")
-        page.evaluate("async () => { if (window.MathJax) await MathJax.startup.promise; }")
-        page.wait_for_load_state("networkidle")
+        page.evaluate(
+            """async () => {
+                if (window.MathJax) await MathJax.startup.promise;
+                await document.fonts.ready;
+            }"""
+        )
         name = page_path.removesuffix(".html").replace("/", "-")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{theme}.png"))
         info = page.evaluate(_COLLECT)
