@@ -38,14 +38,20 @@ def test_widget_still_shows_the_widgets_own_drawing_and_values():
 
     html = stills.widget_still(box)
 
-    (shown, alt), = _images(html)
+    ((shown, alt),) = _images(html)
     assert shown == png  # the widget's own PNG bytes, not a re-rendering
-    assert alt == "latent explorer widget: image, at its initial state"
+    assert alt == "latent explorer widget: image, as the notebook first shows it"
     assert "z[0]" in html and "0.25" in html and "Reset" in html
     assert "<svg><circle" in html and "ELBO = -3.14" in html
     assert "<button" not in html  # nothing on the page looks clickable and does nothing
     caption = re.search(r"<figcaption[^>]*>(.*)</figcaption>", html).group(1)
     assert "Interactive in JupyterLab" in caption and stills.NOTEBOOK_PLACEHOLDER in caption
+
+
+def test_widget_still_of_a_log_slider_gives_its_range_not_its_exponents():
+    slider = widgets.FloatLogSlider(value=1e-3, base=10, min=-4, max=-1, description="lr")
+    html = stills.widget_still(slider)
+    assert "slider from 0.0001 to 0.1" in html
 
 
 def test_widget_still_of_choices_and_output():

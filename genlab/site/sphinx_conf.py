@@ -25,9 +25,10 @@ FAVICON = (
 # Colours meet WCAG AA on the theme's light and dark backgrounds; stills and figures sit on
 # white cards so that their own (light-theme) colours stay readable in the dark theme.
 CSS = """
-.genlab-still { margin: 1em 0; border: 1px solid var(--pst-color-border); border-radius: 6px;
-  overflow: hidden; }
-.genlab-still-body { background: #fff; color: #1a1a1a; padding: 10px 12px; overflow-x: auto; }
+.genlab-still { margin: 0; border: 1px solid #767676; border-radius: 6px; overflow: hidden;
+  background: #fff; color: #1a1a1a; }
+.genlab-still-body { padding: 10px 12px; overflow-x: auto; }
+.genlab-still code { color: #1a1a1a; background: #eee; border: none; }
 .genlab-still-body a { color: #0b57a4; }
 .genlab-still-row { display: flex; flex-direction: row; flex-wrap: wrap; gap: 12px;
   align-items: flex-start; }
@@ -40,7 +41,8 @@ CSS = """
 .genlab-still-button { display: inline-block; border: 1px solid #767676; border-radius: 3px;
   padding: 1px 10px; background: #eee; color: #1a1a1a; font-size: 90%; }
 .genlab-still-stream { background: #f5f5f5; color: #1a1a1a; }
-.genlab-still-caption { padding: 6px 12px; font-size: 90%; }
+.genlab-still-caption { padding: 6px 12px; font-size: 90%; color: #1a1a1a; background: #f3f3f3;
+  border-top: 1px solid #ccc; text-align: left; }
 .genlab-still-image { image-rendering: pixelated; }
 .bd-content img.genlab-figure, .bd-content .genlab-still-body img {
   background: #fff; max-width: 100%; height: auto; filter: none; }
@@ -56,6 +58,7 @@ window.addEventListener("load", () => {
 });
 """
 
+_NOTEBOOK_LINK = re.compile(r'href="(?![a-z]+:|/)([^"#?]+)\.ipynb(#[^"]*)?"')
 _GITHUB = re.compile(r"^https://github\.com/[^/\s]+/[^/\s]+?(?:\.git)?/?$")
 
 
@@ -139,7 +142,11 @@ def _notebook_path(app, pagename, templatename, context, doctree) -> None:
     """Put the page's notebook path into the stills' captions."""
     body = context.get("body")
     if body and NOTEBOOK_PLACEHOLDER in body:
-        context["body"] = body.replace(NOTEBOOK_PLACEHOLDER, f"{pagename}.ipynb")
+        body = body.replace(NOTEBOOK_PLACEHOLDER, f"{pagename}.ipynb")
+    if body:
+        # Links that notebook outputs make to other notebooks lead to their pages here.
+        body = _NOTEBOOK_LINK.sub(r'href="\1.html\2"', body)
+        context["body"] = body
 
 
 def _no_widget_state(app, pagename, templatename, context, doctree) -> None:

@@ -94,7 +94,7 @@ class _Still:
         self.images += 1
         part = self.parts.get(id(widget))
         what = part if part else f"image {self.images}"
-        return f"{self.title} widget: {what}, at its initial state"
+        return f"{self.title} widget: {what}, as the notebook first shows it"
 
     def render(self, widget) -> str:  # noqa: C901 (one branch per widget kind)
         kind = type(widget).__name__
@@ -136,7 +136,10 @@ class _Still:
         if model in {"FloatSliderModel", "IntSliderModel", "FloatLogSliderModel"}:
             fmt = getattr(widget, "readout_format", None)
             value = _number(widget.value, fmt)
-            span = f"slider from {_number(widget.min, fmt)} to {_number(widget.max, fmt)}"
+            low, high = widget.min, widget.max
+            if model == "FloatLogSliderModel":  # its min and max are exponents of its base
+                low, high = widget.base**low, widget.base**high
+            span = f"slider from {_number(low, fmt)} to {_number(high, fmt)}"
             return _control(description, value, span)
         if model in {"FloatRangeSliderModel", "IntRangeSliderModel"}:
             low, high = widget.value
@@ -187,7 +190,8 @@ def widget_still(widget) -> str:
     body = still.render(widget)
     caption = (
         f"<strong>Interactive in JupyterLab.</strong> This is a still of the {_text(title)} "
-        "widget as it starts; its controls do nothing on this page. To use it, open "
+        "widget as the notebook first shows it; its controls do nothing on this page. To use "
+        "it, open "
         f"<code>{NOTEBOOK_PLACEHOLDER}</code> in JupyterLab (<code>jupyter lab "
         f"{NOTEBOOK_PLACEHOLDER}</code> in the course folder) and run the notebook."
     )
