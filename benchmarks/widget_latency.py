@@ -57,6 +57,17 @@ def run(device: str = "cpu", repeats: int = 3, quick: bool = False) -> list[dict
             "target median ms": 30,
         }
     )
+    rows += playground_rows(device, quick)
+    return rows
+
+
+def playground_rows(device: str = "cpu", quick: bool = False) -> list[dict]:
+    """One Play tick of the 1-D and the ring playground (``steps/frame`` steps plus a redraw).
+
+    Run alone (``python benchmarks/widget_latency.py --playground``) to compare two checkouts
+    side by side: it prints one line per playground.
+    """
+    rows = []
     for dim, name in (
         (1, "GAN playground 1-D, one Play tick"),
         (2, "GAN playground ring, one Play tick"),
@@ -76,3 +87,11 @@ def run(device: str = "cpu", repeats: int = 3, quick: bool = False) -> list[dict
             }
         )
     return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--playground" in sys.argv:
+        for r in playground_rows(quick="--quick" in sys.argv):
+            print(f"{r['widget']}: median {r['median ms']:.1f} ms, p95 {r['p95 ms']:.1f} ms")

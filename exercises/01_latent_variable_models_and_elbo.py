@@ -39,11 +39,13 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 from genlab.theory import LinearGaussianLVM
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_log_joint_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -207,6 +209,14 @@ for step in range(30):
 # \log p_{\theta_{t+1}}(x)$. Which of the two inequalities is tight after the next E step?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** One estimate of $\mathcal L_K$ from a single set of $K$ draws came out above
+# $\log p(x)$. Is the inequality $\mathcal L_K \le \log p(x)$ broken? What would you compute to
+# find out?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_references", "locked": true, "schema_version": 3, "solution": false, "task": false}

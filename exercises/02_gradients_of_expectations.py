@@ -35,10 +35,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_reparameterize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. The reparameterized draw (2 points)
@@ -180,6 +182,15 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
 # property of $f$ made that possible, and why does it not apply to the ELBO of a VAE on images?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Lecture 02 (section 2b) showed the slide's estimator $\nabla_\phi f_\phi(x, z)$, $z\sim
+# q_\phi$ held fixed, has mean zero for $f = -\log q_\phi$. For the full ELBO,
+# $f = \log p_\theta(x, z) - \log q_\phi(z\mid x)$, is it still zero in expectation? What does it
+# estimate instead?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_references", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -35,10 +35,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. The KL term in closed form (2 points)
@@ -111,8 +113,9 @@ for sigma2 in (1.0, 0.1):
 # ## 3. The Bernoulli cost from logits (2 points)
 #
 # A Bernoulli decoder outputs *logits* $\ell$ (log-odds), with $p = \operatorname{sigmoid}(\ell)$.
-# Write `bernoulli_nll(x, logits)`, the negative log-probability of $x \in [0, 1]$ summed over
-# the last dimension, `(..., D) -> (...)`:
+# Write `bernoulli_nll(x, logits)`, the negative log-probability of binary $x \in \{0, 1\}$
+# summed over the last dimension, `(..., D) -> (...)`. (For grey levels $x \in [0, 1]$ the same
+# formula is a cross-entropy, not a log-probability: lecture 03, section 6.)
 #
 # $$-\log p(x\mid z) = -\sum_j \left(x_j \log \sigma(\ell_j) + (1 - x_j)\log(1 - \sigma(\ell_j))\right).$$
 #
@@ -206,6 +209,13 @@ print(
 # latent cannot separate all ten digits cleanly.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex03_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Why did lecture 03 binarize the digits before reporting the Bernoulli ELBO in bits per
+# dimension? Name a likelihood that could model the grey levels directly.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex03_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_references", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -37,10 +37,12 @@
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_discriminator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -124,8 +126,10 @@ def non_saturating_loss(fake_logits):
 check("ex05_non_saturating_loss", non_saturating_loss)
 
 # %% [markdown]
-# Both costs fall as $D(G(z))$ rises, so they push the generator the same way; they differ in
-# how hard they push.
+# For each sample, both costs fall as $D(G(z))$ rises, so they push that sample the same way and
+# differ in how hard. Over a batch, minimax weights each sample's gradient by $D$ and the
+# non-saturating cost by $1 - D$, so the generator's gradient in parameter space points in a
+# different direction (lecture 05, section 7).
 
 # %%
 for d in (0.001, 0.1, 0.5, 0.9):
@@ -198,8 +202,8 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **4.** Both generator costs are minimised by the same generator. Why does the choice still
-# matter in practice? Which one does genlab use by default, and why?
+# **4.** For each single sample, both generator costs fall as $D(G(z))$ rises. Why does the
+# choice still matter in practice? Which one does genlab use by default, and why?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE

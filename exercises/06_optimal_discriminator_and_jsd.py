@@ -39,10 +39,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
@@ -222,6 +224,35 @@ print(
 # of the lecture breaks it?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Why is $D^* = a/(a+b)$ a global and not only a local maximum of
+# $h(y) = a\log y + b\log(1-y)$? What happens at points where $a = b = 0$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6.** In line (4) of the proof, where exactly does the $-\log 4$ come from? What would it be
+# if $p_g$ were not normalised?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_6", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_7_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7.** The generator in optimal-discriminator mode differentiates through a *fixed* $D^*$.
+# Why is that still the gradient of $2\,\mathrm{JSD} - \log 4$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_7", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_8_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **8.** Two independent samples of the same distribution have empirical JSD $\log 2$. Why does
+# that not make GAN training hopeless, and what does the discriminator's limited capacity have
+# to do with it?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_8", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_references", "locked": true, "schema_version": 3, "solution": false, "task": false}

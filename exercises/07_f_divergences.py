@@ -41,10 +41,12 @@
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
@@ -246,6 +248,34 @@ print("1 + log(p/q):", (1 + torch.log(p / q)).numpy().round(4))
 # GAN row, with $f(1) = -\log 4$, measures the same thing as the Jensen-Shannon row.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Compute $f^*$ for $f(u) = u\log u$ by hand. Why does Pearson's printed
+# $f^*(t) = \frac14t^2 + t$ not matter for f-GAN training, although it is wrong for $t < -2$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6.** The variational bound is tight at $T^* = f'(p/q)$. What does a critic that reaches $T^*$
+# know about $P$ and $Q$, and why can a real critic not reach it in general?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_6", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_7_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7.** Which of KL and reverse KL would you choose to train a model that must never produce
+# implausible samples? Which for one that must not miss any kind of data point?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_7", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# YOUR ANSWER HERE
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_8_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **8.** The Jensen-Shannon row prefers covering in section 6, yet GANs are known for mode
+# collapse. Give two reasons from lectures 06 and 07.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_8", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_references", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -97,6 +97,7 @@ __all__ = [
     "discriminator_vs_optimal",
     "draw_noise",
     "generator_density_1d",
+    "generator_mass_1d",
     "fit_gaussian_fgan",
     "generator_objective",
     "generator_step",
@@ -422,6 +423,19 @@ def kde(samples: torch.Tensor, bandwidth: float) -> MixtureSameFamily:
 
 
 @torch.no_grad()
+def _generator_pieces_1d(generator, span: float, n: int):
+    """``G`` on ``n`` points of :math:`z \\in [-\\text{span}, \\text{span}]`, in float64 on the CPU:
+    the grid ``z`` ``(n,)`` and its images ``gz`` ``(n,)`` (piece ``i`` maps ``[z_i, z_i+1]``
+    linearly onto ``[gz_i, gz_i+1]``)."""
+    span = positive("span", span)
+    n = positive_int("n", n, minimum=3)
+    z = torch.linspace(-span, span, n, dtype=torch.float64)
+    param = next(iter(getattr(generator, "parameters", lambda: iter(()))()), None)
+    like = {"device": param.device, "dtype": param.dtype} if param is not None else {}
+    gz = generator(z[:, None].to(**like))[:, 0].to("cpu", torch.float64)  # (n,)
+    return z, gz
+
+
 def generator_density_1d(
     generator: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
@@ -439,18 +453,16 @@ def generator_density_1d(
     treated as linear between them (exact for ReLU networks away from their kinks); mass of
     :math:`p(z)` beyond ``span`` is ignored (:math:`< 2 \cdot 10^{-9}` for the default). Flat
     pieces (:math:`G' = 0`) put atoms into :math:`p_g`, which no density can show: they add 0.
+    Where a piece is nearly flat, :math:`p_g` has a tall, narrow spike: integrate it with
+    :func:`generator_mass_1d`, not with a quadrature rule on a grid of ``x``.
     """
-    span = positive("span", span)
-    n = positive_int("n", n, minimum=3)
     x = torch.as_tensor(x, dtype=torch.float64).reshape(-1)
-    z = torch.linspace(-span, span, n, dtype=torch.float64)
-    param = next(iter(getattr(generator, "parameters", lambda: iter(()))()), None)
-    like = {"device": param.device, "dtype": param.dtype} if param is not None else {}
-    gz = generator(z[:, None].to(**like))[:, 0].to("cpu", torch.float64)  # (n,)
+    normal = choice("prior", prior, PRIORS) == "normal"
+    z, gz = _generator_pieces_1d(generator, span, n)
+    n = len(z)
     x0, x1 = gz[:-1], gz[1:]  # each piece maps [z_i, z_i+1] onto [x0, x1]
     slope = (x1 - x0) / (z[1] - z[0])
     lo, hi = torch.minimum(x0, x1), torch.maximum(x0, x1)
-    normal = choice("prior", prior, PRIORS) == "normal"
     safe_slope = torch.where(slope == 0, 1.0, slope)
     out = torch.empty_like(x)
     chunk = max(1, 2**21 // (n - 1))  # queries per pass: about 2M (query, piece) pairs
@@ -464,6 +476,56 @@ def generator_density_1d(
             p_z = (z_star.abs() <= math.sqrt(3.0)).double() / (2 * math.sqrt(3.0))
         out[start : start + chunk] = torch.where(hit, p_z / slope.abs(), 0.0).sum(1)
     return out
+
+
+def _prior_mass(u: torch.Tensor, v: torch.Tensor, normal: bool) -> torch.Tensor:
+    r""":math:`P(u \le z \le v)` under the prior (``u <= v``), accurate in both tails."""
+    if normal:
+        upper = u > 0  # both in the upper tail: 1 - Phi cancels, so use Phi(-u) - Phi(-v)
+        return torch.where(
+            upper,
+            torch.special.ndtr(-u) - torch.special.ndtr(-v),
+            torch.special.ndtr(v) - torch.special.ndtr(u),
+        )
+    r3 = math.sqrt(3.0)
+    return (v.clamp(-r3, r3) - u.clamp(-r3, r3)) / (2 * r3)
+
+
+def generator_mass_1d(
+    generator: Callable[[torch.Tensor], torch.Tensor],
+    edges: torch.Tensor,
+    span: float = 6.0,
+    n: int = 20001,
+    prior: str = "normal",
+) -> torch.Tensor:
+    r"""The mass :math:`p_g([e_k, e_{k+1}))` of each bin of a 1-D generator, ``edges`` ``(K+1,)``
+    ``-> (K,)``: the prior mass of the bin's preimage, summed over the pieces of
+    :func:`generator_density_1d`'s piecewise-linear :math:`G`. A piece maps
+    :math:`[z_i, z_{i+1}]` linearly onto :math:`[x_0, x_1]`, so the part of it that lands in
+    :math:`[a, b)` is an interval :math:`[u, v]` and contributes :math:`F(v) - F(u)` (:math:`F`
+    the prior's CDF). This is the integral of :func:`generator_density_1d` over each bin, done
+    exactly: no quadrature misses a spike where :math:`G` is nearly flat, and a flat piece's
+    atom lands in the bin that holds it. Bins are half-open, except that the last one holds
+    its right edge (as :func:`torch.histogram`).
+    """
+    edges = torch.as_tensor(edges, dtype=torch.float64).reshape(-1)
+    if len(edges) < 2 or not bool((edges[1:] > edges[:-1]).all()):
+        raise ValueError(f"edges must be at least two increasing values; got {edges.tolist()[:8]}")
+    normal = choice("prior", prior, PRIORS) == "normal"
+    z, gz = _generator_pieces_1d(generator, span, n)
+    x0, x1, dz = gz[:-1], gz[1:], z[1] - z[0]
+    a, b = edges[:-1, None], edges[1:, None]  # (K, 1)
+    flat = x1 == x0
+    rise = torch.where(flat, 1.0, x1 - x0)
+    # the fractions t of the piece (z = z_i + t dz) whose image lies between a and b
+    ta, tb = ((a - x0) / rise).clamp(0, 1), ((b - x0) / rise).clamp(0, 1)
+    u = z[:-1] + torch.minimum(ta, tb) * dz
+    v = z[:-1] + torch.maximum(ta, tb) * dz
+    mass = _prior_mass(u, v, normal)  # (K, n - 1)
+    last = torch.arange(len(a))[:, None] == len(a) - 1
+    in_bin = (x0 >= a) & ((x0 < b) | (last & (x0 <= b)))  # a flat piece's atom
+    whole = _prior_mass(z[:-1], z[1:], normal).expand_as(mass)
+    return torch.where(flat, torch.where(in_bin, whole, 0.0), mass).sum(1)
 
 
 def optimal_logit(target: Target, p_g: Distribution, x: torch.Tensor) -> torch.Tensor:

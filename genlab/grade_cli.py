@@ -18,7 +18,8 @@ def add_grade_parser(subparsers) -> argparse.ArgumentParser:
     grade = subparsers.add_parser(
         "grade",
         help="grade submitted notebooks (files or folders) into a CSV and feedback files",
-        description="Grade submitted notebooks. Each runs in a fresh, resource-limited kernel; "
+        description="Grade submitted notebooks. Each runs in a fresh, resource-limited kernel "
+        "(in a bubblewrap sandbox on Linux, where it sees nothing but itself); "
         "every verdict is decided by the grader, outside the student's kernel. Writes "
         "DIR/grades.csv (submission, question, points, max_points, status, message), "
         "DIR/feedback/*.md and DIR/results/*.json; rerunning resumes where a run stopped.",
@@ -71,6 +72,7 @@ def _solutions_folder(given: str | None) -> Path:
 
 def run_grade(args: argparse.Namespace) -> int:
     """Run ``genlab grade``; return the exit status."""
+    from genlab.grading import sandbox
     from genlab.grading.batch import grade
     from genlab.grading.grader import GradeConfig
 
@@ -85,6 +87,14 @@ def run_grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory_mb,
     )
     progress = None if args.quiet else (lambda line: print(line, flush=True))
+    why = sandbox.unavailable()
+    if why:  # said once, whatever --quiet says
+        print(
+            f"genlab: grading WITHOUT a sandbox ({why}): a submission's kernel can read and "
+            "write what this user can (see 'What the grader trusts' in the README)",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         report = grade(
             args.submissions,
@@ -104,6 +114,18 @@ def run_grade(args: argparse.Namespace) -> int:
         f"wrote {report.csv} ({len(report.rows)} rows; {report.graded} graded, "
         f"{report.reused} from earlier runs)"
     )
+    if report.rejected:
+        print(
+            f"genlab: {len(report.rejected)} earlier result(s) failed authentication and were "
+            f"regraded: {', '.join(report.rejected)}",
+            file=sys.stderr,
+        )
+    if report.skipped:
+        print(
+            f"genlab: {len(report.skipped)} file(s) in hidden folders were not graded: "
+            f"{', '.join(report.skipped[:10])}" + (" ..." if len(report.skipped) > 10 else ""),
+            file=sys.stderr,
+        )
     if report.internal_errors:
         print(
             f"genlab: the grader failed on {report.internal_errors} submission(s); see the "

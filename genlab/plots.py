@@ -1,10 +1,113 @@
-"""Static figures for the CLI and the notebooks (matplotlib). Widgets render without it."""
+"""Static figures for the CLI and the notebooks (matplotlib), and the course's figure style.
+
+``use_style()`` is the one call a lecture's setup cell makes: the Okabe-Ito colour cycle
+(:mod:`genlab.palette`), opaque white figures (legible as pictures in JupyterLab Dark too),
+fonts and legends of at least 9 pt, and legends with an opaque frame where they cover least.
+Widgets render without matplotlib.
+"""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
+
+from genlab import palette
+
+#: The rcParams that ``use_style`` sets (a dict, so that tests and scripts can read them).
+STYLE = {
+    "figure.facecolor": "white",
+    "figure.edgecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.edgecolor": "white",
+    "savefig.transparent": False,
+    "font.size": 10.0,
+    "axes.titlesize": 11.0,
+    "axes.labelsize": 10.0,
+    "xtick.labelsize": 9.0,
+    "ytick.labelsize": 9.0,
+    "legend.fontsize": 9.0,
+    "legend.title_fontsize": 9.0,
+    "legend.loc": "best",
+    "legend.framealpha": 1.0,
+    "legend.frameon": True,
+    "figure.dpi": 100.0,
+    "image.cmap": "cividis",
+    "image.interpolation": "nearest",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.constrained_layout.use": True,
+}
+
+
+def _style() -> dict:
+    from cycler import cycler
+
+    return {**STYLE, "axes.prop_cycle": cycler(color=list(palette.SERIES))}  # Okabe-Ito
+
+
+def use_style() -> None:
+    """Set the course's matplotlib style for this session (call once, in the setup cell).
+
+    Also makes it the inline backend's own setting, so that JupyterLab's inline figures, which
+    are transparent by default, stay opaque white in the dark theme.
+    """
+    import matplotlib
+
+    style = _style()
+    try:  # the inline backend re-applies its own rc when it loads: give it ours
+        from matplotlib_inline.config import InlineBackend
+
+        InlineBackend.instance().rc = dict(style)
+    except ImportError:  # pragma: no cover - only without IPython
+        pass
+    matplotlib.rcParams.update(style)
+
+
+def legend_outside(ax, **kwargs):
+    """A legend to the right of ``ax``, off the data."""
+    kwargs.setdefault("loc", "upper left")
+    kwargs.setdefault("bbox_to_anchor", (1.02, 1.0))
+    kwargs.setdefault("borderaxespad", 0.0)
+    return ax.legend(**kwargs)
+
+
+def class_scatter(ax, points, labels, *, names=None, size: float = 14.0, alpha: float = 0.7):
+    """A 2-D scatter of ``points`` ``(N, 2)`` by integer class ``labels`` ``(N,)``.
+
+    Each class gets a colour *and* a marker (``palette.SERIES``, ``palette.MARKERS``) and a
+    direct label (its name at the class's median point), so classes stay apart without colour
+    vision. ``names``: the label text per class (default: the class number). Returns ``ax``.
+    """
+    points = np.asarray(torch.as_tensor(points).detach().cpu(), dtype=np.float64)
+    labels = np.asarray(torch.as_tensor(labels).detach().cpu())
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
+        raise ValueError(
+            f"points must have shape (N, 2) and labels shape (N,); got points "
+            f"{points.shape} and labels {labels.shape}"
+        )
+    for i, c in enumerate(np.unique(labels)):
+        mask = labels == c
+        color = palette.SERIES[i % len(palette.SERIES)]
+        marker = palette.MARKERS[i % len(palette.MARKERS)]
+        name = str(c) if names is None else str(names[int(c)])
+        ax.scatter(
+            *points[mask].T, s=size, c=color, marker=marker, alpha=alpha, label=name, linewidths=0
+        )
+        mx, my = np.median(points[mask], axis=0)
+        ax.annotate(
+            name,
+            (mx, my),
+            ha="center",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+            color="black",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": color, "alpha": 0.85},
+        )
+    return ax
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tensor:
@@ -69,10 +172,10 @@ def saturation_figure(curves=None, runs: dict | None = None):
     from genlab.gan import saturation_curves
 
     c = saturation_curves() if curves is None else curves
-    colors = {"minimax": "#c0392b", "non_saturating": "#1f6fb4"}
+    colors = {"minimax": palette.VERMILLION, "non_saturating": palette.BLUE}
     labels = {"minimax": r"minimax $\log(1-D)$", "non_saturating": r"non-saturating $-\log D$"}
     ncols = 2 if runs is None else 3
-    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.3), constrained_layout=True)
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.3), layout="constrained")
     d = c.d.numpy()
     for kind, color in colors.items():
         axes[0].plot(d, getattr(c, f"{kind}_loss").numpy(), color=color, label=labels[kind])
@@ -80,12 +183,12 @@ def saturation_figure(curves=None, runs: dict | None = None):
     axes[0].set(xlabel="D(G(z))", ylabel="generator cost", title="the two generator costs")
     axes[1].set(xlabel="D(G(z))", ylabel="d cost / d logit", title="their gradients")
     axes[1].axhline(0.0, color="#999", lw=0.8)
-    axes[1].axvspan(0.0, 0.1, color="#f4d03f", alpha=0.3, label="D rejects the fakes")
+    axes[1].axvspan(0.0, 0.1, color=palette.YELLOW, alpha=0.4, label="D rejects the fakes")
     for ax in axes[:2]:
-        ax.legend(fontsize=8)
+        ax.legend(loc="best")
     if runs is not None:
         for kind, run in runs.items():
             axes[2].semilogy(run.step, run.grad_norm, color=colors.get(kind), label=kind)
         axes[2].set(xlabel="generator step", ylabel="|grad G|", title="after D wins early")
-        axes[2].legend(fontsize=8)
+        axes[2].legend(loc="best")
     return fig

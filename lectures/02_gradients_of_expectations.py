@@ -21,9 +21,13 @@
 # - write $\nabla_\phi \mathbb E_{q_\phi}[f(z)]$ as an expectation in two different ways;
 # - explain why sampling $z \sim q_\phi$ blocks backpropagation and how $z = \mu + \sigma\epsilon$ unblocks it;
 # - measure an estimator's bias and variance, and how the variance falls with the number of samples $L$;
-# - tell deterministic from random nodes in a computation graph.
+# - tell deterministic from random nodes in a computation graph;
+# - say what the slides' one-sample gradient $\nabla_\phi f(x, z)$ leaves out.
 #
-# *Estimated time: 30 minutes (the notebook runs in well under a minute on a laptop CPU).*
+# Three **predict** boxes ask you to commit to an answer before the cell that measures it.
+#
+# *Estimated time: 55 minutes of reading, predicting and running (the notebook itself runs in
+# well under a minute on a laptop CPU).*
 
 # %% [markdown]
 # ## Setup
@@ -35,10 +39,13 @@ import matplotlib.pyplot as plt
 import torch
 
 import genlab
+import genlab.plots
 from genlab.losses import estimator_variance, reparam_grad, reparameterize, score_function_grad
+from genlab.widgets import predict
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 torch.set_default_dtype(torch.float64)  # gradients are compared to 1e-3 here: float64 keeps noise out
 
@@ -91,7 +98,8 @@ for name, (f, _) in tests.items():
 #   = \int q_\phi(z)\, f(z)\, \nabla_\phi \log q_\phi(z)\, dz
 #   = \mathbb E_{q_\phi}\!\left[f(z)\, \nabla_\phi \log q_\phi(z)\right].$$
 #
-# This is an expectation again, so $L$ samples give an unbiased estimate. For the Gaussian the
+# (This form assumes that $f$ itself does not depend on $\phi$; section 2b treats the ELBO's $f$,
+# which does.) This is an expectation again, so $L$ samples give an unbiased estimate. For the Gaussian the
 # score is $\partial_\mu \log q = (z-\mu)/\sigma^2$ and
 # $\partial_{\log\sigma^2} \log q = \tfrac12\left((z-\mu)^2/\sigma^2 - 1\right)$.
 # It needs only *values* of $f$, never its derivative, which is why it also works for discrete
@@ -117,6 +125,50 @@ for name, (f, exact) in tests.items():
     check_unbiased(score_function_grad, f, exact)
 
 # %% [markdown]
+# ## 2b. When $f$ depends on $\phi$: what the slide leaves out
+#
+# The slide "Optimization interpretation" estimates the gradient as
+# $\nabla_\phi \mathcal L \approx \nabla_\phi f_{\phi,\theta}(x, z^{(i)})$ with $z^{(i)} \sim q_\phi(z\mid x)$.
+# **That is wrong**: with $z$ drawn and then held fixed, it differentiates only the $\phi$ inside
+# $f$ and drops the dependence of the *distribution* on $\phi$. The product rule under the
+# integral gives both terms:
+#
+# $$\nabla_\phi \int q_\phi(z)\, f_\phi(z)\,dz = \underbrace{\mathbb E_{q_\phi}\!\big[f_\phi(z)\,\nabla_\phi\log q_\phi(z)\big]}_{\text{score term (missing on the slide)}}
+# + \mathbb E_{q_\phi}\!\big[\nabla_\phi f_\phi(z)\big].$$
+#
+# In the ELBO, $f_\phi = \log p_\theta(x,z) - \log q_\phi(z\mid x)$, so
+# $\mathbb E_q[\nabla_\phi f_\phi] = -\mathbb E_q[\nabla_\phi \log q_\phi] = 0$: the slide's estimator has
+# expectation zero, whatever the true gradient is. The notebook's estimators are the correct
+# ones: the score term (section 2), or the reparameterized $z$ of section 3, through which
+# $\nabla_\phi$ reaches $f$ along the sample path. Check on the smallest case, the entropy:
+# $f_\phi(z) = -\log q_\phi(z)$, with $\mathbb E_q[f] = \tfrac12\log(2\pi e\sigma^2)$, so
+# $\partial_{\log\sigma^2}\mathbb E_q[f] = \tfrac12$ exactly.
+
+# %%
+predict(
+    "The slide's estimator differentiates f = −log q at a sampled z held fixed. Averaged over "
+    "many z, what does it give for the derivative in log σ² (exact value 0.5)?",
+    answer=0.0,
+    tolerance=0.05,
+    explanation="∂/∂logσ² of −log q(z) at fixed z is ½ − (z−μ)²/(2σ²), whose mean under q is "
+    "½ − ½ = 0. The missing score term E[f · ∂ log q] carries the whole 0.5.",
+)
+
+# %%
+N = 200_000
+lv = logvar.expand(N).clone().requires_grad_(True)  # one copy per sample: per-sample gradients
+z_fixed = (mu + sigma2.sqrt() * torch.randn(N)).detach()  # drawn, then held fixed
+log_q = torch.distributions.Normal(mu, (0.5 * lv).exp()).log_prob(z_fixed)
+(slide_grad,) = torch.autograd.grad((-log_q).sum(), lv, retain_graph=True)  # d f / d logvar
+(score,) = torch.autograd.grad(log_q.sum(), lv)  # d log q / d logvar
+full_grad = slide_grad + (-log_q).detach() * score  # both terms of the product rule
+for name, g in (("slide: grad f only", slide_grad), ("grad f + f * score", full_grad)):
+    print(f"{name:>20}: {g.mean().item():+.4f} +- {(g.std() / math.sqrt(N)).item():.4f} (exact +0.5)")
+se_slide, se_full = slide_grad.std() / math.sqrt(N), full_grad.std() / math.sqrt(N)
+assert abs(slide_grad.mean()) < 5 * se_slide and abs(slide_grad.mean() - 0.5) > 20 * se_slide
+assert abs(full_grad.mean() - 0.5) < 5 * se_full
+
+# %% [markdown]
 # ## 3. The reparameterization trick
 #
 # Sampling $z \sim q_\phi$ is a *random node*: there is no derivative of "draw a sample" with
@@ -131,6 +183,11 @@ for name, (f, exact) in tests.items():
 #
 # $$\nabla_\phi \mathbb E_{q_\phi}[f(z)] = \mathbb E_\epsilon\!\left[\nabla_\phi f(g_\phi(\epsilon))\right]
 #   \approx \frac1L \sum_{l=1}^{L} \nabla_\phi f(\mu + \sigma\epsilon^{(l)}).$$
+#
+# **A slide error in the example.** The slide "VAE Example" writes the univariate Gaussian as
+# $z \sim p(z\mid x) = \mathcal N(\mu, \sigma^2)$. It means the *encoder* $q_\phi(z\mid x)$: the true
+# posterior $p_\theta(z\mid x)$ is what we cannot sample from, and $\mu, \sigma$ are the encoder's
+# outputs, the parameters $\phi$ we differentiate.
 #
 # **Check: the two sides of the identity.** With the same $\epsilon$, `reparameterize`
 # draws exactly the $z$ the formula says, and these $z$ have the distribution
@@ -160,7 +217,7 @@ for name, (f, exact) in tests.items():
 #
 # Both are unbiased, so the question is their variance: a gradient step taken with a noisy
 # estimate wanders. The slide's claim is that the score-function estimator has *high variance*.
-# Measure the variance of one-sample ($L = 1$) estimates of $\partial_\mu$:
+# Measure the variance of one-sample ($L = 1$) estimates of $\partial_\mu$ (here $\sigma = 0.5$):
 
 # %%
 for name, (f, _) in tests.items():
@@ -191,6 +248,16 @@ assert abs(rp - 4 * sigma2) < 0.05 * 4 * sigma2
 # With $f = \sin z$ and $\sigma = 1.5$:
 
 # %%
+predict(
+    "f = sin z, μ = 0.8, σ = 1.5 (wide). Which one-sample estimator of ∂/∂μ has the lower variance?",
+    ["score function", "reparameterization", "they are equal"],
+    answer="score function",
+    explanation="|sin z| ≤ 1 keeps f · score small, while the pathwise gradient cos(z) swings "
+    "over its full range [−1, 1] under a wide q; the score function wins here. For the large, "
+    "smooth f of a VAE's ELBO the order flips back.",
+)
+
+# %%
 wide = torch.tensor([math.log(1.5**2)])
 sf = estimator_variance(score_function_grad, torch.sin, mu, wide, 1, 20_000,
                         generator=torch.Generator().manual_seed(3)).variance.mu
@@ -206,8 +273,23 @@ assert sf < rp
 #
 # ## 5. Variance against the number of samples $L$
 #
-# Averaging $L$ independent samples divides the variance by $L$, for both estimators:
-# on a log-log plot both lines have slope $-1$, and the gap between them stays.
+# Averaging $L$ independent samples divides the variance by $L$, for both estimators.
+
+# %%
+predict(
+    "On a log-log plot of the estimator's variance against L, what slope do both lines have?",
+    answer=-1.0,
+    tolerance=0.1,
+    explanation="The average of L independent estimates has variance Var/L, so log Var = "
+    "log Var₁ − log L: slope −1, and the gap between the estimators (the ratio of their "
+    "one-sample variances) stays the same at every L.",
+)
+
+# %% [markdown]
+# *Figure: the variance of the $\partial_\mu$ estimate (log scale, y axis) against the number of
+# samples $L$ per estimate (log scale, x axis), one line per estimator. Both are straight lines of
+# slope about $-1$; the score function's line lies above the reparameterization line by a
+# constant factor.*
 
 # %%
 Ls = [1, 2, 4, 8, 16, 32, 64]
@@ -228,9 +310,9 @@ for label, var in curves.items():
     print(f"{label}: log-log slope {slope:.3f}")
     assert abs(slope + 1) < 0.1
 ax.set_xlabel("samples per estimate L")
-ax.set_ylabel("variance of d/d mu")
+ax.set_ylabel("variance of the d/d mu estimate")
 ax.legend()
-ax.set_title("f(z) = z^2, mu = 0.8, sigma = 0.5")
+ax.set_title("Variance falls like 1/L; the gap stays (f = z^2, mu = 0.8, sigma = 0.5)", fontsize=9)
 plt.show()
 
 # %% [markdown]
@@ -273,6 +355,9 @@ assert torch.isclose(dz_dmu, torch.tensor(1.0)) and torch.isclose(dz_dsigma, eps
 # 3. If you double $L$, by what factor does the standard deviation of the estimate shrink?
 # 4. Section 4 found a case where the score function has the *lower* variance. What property of
 #    $f$ made that possible, and why does it not apply to the ELBO of a VAE on images?
+# 5. Section 2b showed the slide's estimator has mean zero for $f = -\log q_\phi$. For the full
+#    ELBO, $f = \log p_\theta(x, z) - \log q_\phi(z\mid x)$, is the slide's estimator still zero in
+#    expectation? What does it estimate instead?
 #
 # Answers are in `solutions/02_gradients_of_expectations`.
 #
@@ -280,4 +365,5 @@ assert torch.isclose(dz_dmu, torch.tensor(1.0)) and torch.isclose(dz_dsigma, eps
 # - Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, Sec. 2.3-2.4.
 # - Rezende, Mohamed & Wierstra (2014), *Stochastic Backpropagation and Approximate Inference in Deep Generative Models*.
 # - Williams (1992), *Simple statistical gradient-following algorithms for connectionist reinforcement learning*.
+# - Roeder, Wu & Duvenaud (2017), *Sticking the Landing* (the $\nabla_\phi\log q_\phi$ term of the reparameterized ELBO gradient).
 # - Mohamed, Rosca, Figurnov & Mnih (2020), *Monte Carlo Gradient Estimation in Machine Learning*, JMLR.

@@ -25,35 +25,45 @@
 # - explain why the minimax generator cost saturates and how the non-saturating cost fixes it;
 # - train a 1-D GAN and read its discriminator, its generator and its losses.
 #
-# *Estimated time: 45 minutes (the notebook runs in about 20 seconds on a laptop CPU).*
+# Three **predict** boxes ask you to commit to an answer before the cell that measures it.
+#
+# *Estimated time: 70 minutes of reading, predicting and running, the playground included (the
+# notebook itself runs in about 20 seconds on a laptop CPU).*
 
 # %% [markdown]
 # ## Setup
 
 # %%
+import math
 import time
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
+from torch.distributions import Normal
 
 import genlab
+import genlab.plots
 from genlab import losses
 from genlab.gan import (
     GANTrainConfig,
     GANTrainer,
     default_setup,
     generator_density_1d,
+    generator_mass_1d,
     init_gan,
+    make_target,
     saturation_curves,
     saturation_experiment,
 )
 from genlab.models.gan import GAN_PRESETS, build_gan
 from genlab.plots import saturation_figure
-from genlab.widgets import gan_playground
+from genlab.theory import gaussian_mixture, optimal_discriminator
+from genlab.widgets import gan_playground, predict
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget: the toy GANs here train in seconds on a laptop CPU. Raise SCALE to train
@@ -87,9 +97,14 @@ SCALE = 1
 # $$p_g(x) = \sum_{z:\,G(z) = x} \frac{p(z)}{|G'(z)|},$$
 #
 # so where $G$ is steep, mass is thin, and where $G$ folds back, several $z$ land on one $x$.
-# `genlab.gan.generator_density_1d` evaluates this sum for any 1-D generator; we check it against
-# a histogram of 400,000 samples of an untrained generator (a small ReLU network), which is not
-# monotone, so the sum over preimages matters.
+# `genlab.gan.generator_density_1d` evaluates this sum for any 1-D generator, and
+# `genlab.gan.generator_mass_1d` integrates it over bins exactly (the prior mass of each bin's
+# preimage). We check it against a histogram of 1,000,000 samples of an untrained generator
+# (a small ReLU network), which is not monotone, so the sum over preimages matters.
+#
+# *Figure below: the density $p_g(x)$ (per unit of $x$, y axis) against $x$ (x axis): a shaded
+# histogram of the generator's samples, and on top of it the black curve of the
+# change-of-variables sum, which follows every bar, kinks included.*
 
 # %%
 model_config, _ = default_setup("mixture1d")
@@ -101,22 +116,25 @@ with torch.no_grad():
     samples = G(torch.randn(N, 1, generator=torch.Generator().manual_seed(1)))[:, 0].double()
 print(f"G rises on {int((slope > 0).sum())} and falls on {int((slope < 0).sum())} of 600 steps in z")
 
-# 30 bins between the 1% and 99% quantiles; p_g on 100 points per bin, integrated per bin
+# 30 bins between the 1% and 99% quantiles. Each bin's mass under p_g is the prior mass of its
+# preimage (exact for this piecewise-linear G): integrating p_g on a grid would miss the tall,
+# narrow spikes where G is nearly flat.
 lo, hi = torch.quantile(samples[:50_000], torch.tensor([0.01, 0.99], dtype=torch.float64)).tolist()
+edges = torch.linspace(lo, hi, 31, dtype=torch.float64)
 fine = torch.linspace(lo, hi, 30 * 100 + 1, dtype=torch.float64)
-edges = fine[::100]
 p_g = generator_density_1d(G, fine)
-bin_mass = torch.stack([torch.trapezoid(p_g[100 * i : 100 * i + 101], fine[100 * i : 100 * i + 101]) for i in range(30)])
+bin_mass = generator_mass_1d(G, edges)
 hist = torch.histogram(samples, bins=edges).hist / N
 z_scores = (hist - bin_mass) / (bin_mass * (1 - bin_mass) / N).sqrt()  # binomial noise of a count
-print(f"histogram vs the change-of-variables density, 30 bins: max relative error "
+print(f"histogram vs the change-of-variables masses, 30 bins: max relative error "
       f"{float(((hist - bin_mass) / bin_mass).abs().max()):.3f}, max |z-score| {float(z_scores.abs().max()):.2f}")
 assert z_scores.abs().max() < 5
 
 fig, ax = plt.subplots(figsize=(6, 2.8))
 ax.stairs(hist / (edges[1] - edges[0]), edges, fill=True, alpha=0.35, color="tab:purple", label="histogram of G(z)")
 ax.plot(fine, p_g, color="k", lw=1.2, label="sum over preimages p(z) / |G'(z)|")
-ax.set(xlabel="x", ylabel="density", title="an untrained generator's p_g")
+ax.set(xlabel="x (no unit)", ylabel="density p_g(x) (per unit x)",
+       title="Change of variables matches the histogram of G(z)")
 ax.legend(fontsize=8)
 plt.show()
 
@@ -131,7 +149,12 @@ plt.show()
 # dominates and low where generated data does. The generator moves its samples uphill on $D$.
 #
 # We train the default 1-D GAN of genlab for a few hundred steps and draw exactly that picture:
-# the two densities, the discriminator, and the generator's map $z \mapsto x$.
+# the two densities and the discriminator.
+#
+# *Figure below: three panels, at generator steps 0, 100 and 600. In each, the data density
+# (green) and a kernel density estimate of the generator's samples (purple) use the left axis
+# (density per unit $x$); the discriminator $D(x)$ (blue line) uses the right axis (a probability
+# in [0, 1]). As training proceeds, the purple mass moves onto the green and $D$ flattens.*
 
 # %%
 trainer = GANTrainer(target="mixture1d", config=GANTrainConfig(steps=600 * SCALE))
@@ -143,14 +166,19 @@ for stop in (100, 600 * SCALE):
 print(f"{trainer.step_count} generator steps in {time.perf_counter() - start:.1f} s; "
       f"JSD(p_data || p_g): {snapshots[0].jsd:.3f} -> {snapshots[trainer.step_count].jsd:.3f} nats")
 
-fig, axes = plt.subplots(1, len(snapshots), figsize=(13, 3.2), sharey=True, constrained_layout=True)
+fig, axes = plt.subplots(1, len(snapshots), figsize=(13, 3.2), constrained_layout=True)
+top = 1.1 * max(float(pic.p_data.max()) for pic in snapshots.values())
 for ax, (step, pic) in zip(axes, snapshots.items(), strict=True):
-    scale = float(pic.p_data.max()) * 1.1
-    ax.fill_between(pic.axis, pic.p_data / scale, color="tab:green", alpha=0.35, label="p_data")
-    ax.fill_between(pic.axis, (pic.p_g / scale).clamp(max=1.05), color="tab:purple", alpha=0.3, label="p_g (KDE)")
-    ax.plot(pic.d_axis, pic.d, color="tab:blue", lw=2, label="D(x)")
-    ax.set(title=f"step {step}: JSD {pic.jsd:.3f}", xlabel="x", ylim=(0, 1.08))
+    ax.fill_between(pic.axis, pic.p_data, color="tab:green", alpha=0.35, label="p_data")
+    ax.fill_between(pic.axis, pic.p_g.clamp(max=top), color="tab:purple", alpha=0.3, label="p_g (KDE)")
+    ax.set(title=f"step {step}: JSD {pic.jsd:.3f} nats", xlabel="x (no unit)", ylim=(0, top))
+    ax_d = ax.twinx()  # D(x) is a probability, not a density: its own axis
+    ax_d.plot(pic.d_axis, pic.d, color="tab:blue", lw=2, label="D(x)")
+    ax_d.set_ylim(0, 1.02)
+    ax_d.set_ylabel("D(x) (probability)", color="tab:blue")
+axes[0].set_ylabel("density (per unit x)")
 axes[0].legend(fontsize=8, loc="upper left")
+fig.suptitle("The generator's mass moves onto the data, and D(x) flattens")
 plt.show()
 assert snapshots[trainer.step_count].jsd < 0.5 * snapshots[0].jsd
 
@@ -179,8 +207,40 @@ assert 0 <= float(images.min()) and float(images.max()) <= 1
 
 # %% [markdown]
 # The discriminator returns a *logit* $\ell$, and $D = \sigma(\ell)$. Every cost below is computed
-# from logits (with `softplus`), never from probabilities, because $\log \sigma(\ell)$ computed
-# as `log(sigmoid(l))` underflows to $-\infty$ for $\ell \lesssim -104$ in float32.
+# from logits (with `softplus`: $-\log\sigma(\ell) = \operatorname{softplus}(-\ell)$ and
+# $-\log(1-\sigma(\ell)) = \operatorname{softplus}(\ell)$), never from probabilities. Computed as
+# `log(sigmoid(l))`, the cost breaks in two places. Which one comes first?
+
+# %%
+predict(
+    "In float32, from which logit on does torch.log(1 - torch.sigmoid(l)) return −inf?",
+    ["l ≈ 17", "l ≈ 89", "l ≈ 104"],
+    answer="l ≈ 17",
+    explanation="sigmoid(l) = 1/(1 + e^(−l)), and 1 + e^(−l) rounds to exactly 1 once e^(−l) is "
+    "below half of float32's spacing above 1 (2^−24), i.e. from l = 24 ln 2 ≈ 16.6. Then "
+    "1 − sigmoid(l) = 0. The other end, sigmoid(l) = 0 so that log(sigmoid(l)) = −inf, needs "
+    "e^(−l) to overflow: l ≲ −88.7 in float32.",
+)
+
+# %%
+thresholds = {}
+for dtype in (torch.float32, torch.float64):
+    l = torch.arange(-800, 50, 0.01, dtype=dtype)
+    thresholds[dtype] = (l[torch.isinf(torch.log(torch.sigmoid(l)))].max().item(),
+                         l[torch.isinf(torch.log1p(-torch.sigmoid(l)))].min().item())
+    print(f"{dtype}: log(sigmoid(l)) = -inf for l <= {thresholds[dtype][0]:.2f}; "
+          f"log(1 - sigmoid(l)) = -inf for l >= {thresholds[dtype][1]:.2f}  (torch {torch.__version__})")
+# Past these points any correctly rounded arithmetic gives 0 (or 1), and softplus stays exact:
+for dtype, (low, high) in ((torch.float32, (-110.0, 20.0)), (torch.float64, (-760.0, 40.0))):
+    l = torch.tensor([low, high], dtype=dtype)
+    assert torch.isinf(torch.log(torch.sigmoid(l[0]))) and torch.isinf(torch.log1p(-torch.sigmoid(l[1])))
+    torch.testing.assert_close(-F.softplus(-l[0]), l[0])  # log sigmoid(l) = l - log(1 + e^l) ~ l
+    torch.testing.assert_close(-F.softplus(l[1]), -l[1])  # log(1 - sigmoid(l)) ~ -l
+
+# %% [markdown]
+# The early failure is the one that matters: a discriminator that is sure a sample is real
+# ($\ell \ge 17$, $D > 0.99999996$) is common, and the minimax generator cost
+# $\log(1 - D(G(z)))$ and the fake term of $J_D$ both contain $\log(1-\sigma(\ell))$.
 
 # %% [markdown]
 # ## 5. The adversarial loss
@@ -247,7 +307,20 @@ torch.testing.assert_close(losses.generator_loss(fake_logits.double(), "minimax"
 #
 # `GANTrainer.step_d()` and `step_g()` are exactly these two updates (`step()` does $k$ of the
 # first, then the second). We check that each moves $V$, measured on fixed evaluation samples,
-# in its own direction: discriminator steps raise it, generator steps lower it.
+# in its own direction: discriminator steps raise it, generator steps lower it. (The config
+# below turns off `r1`, genlab's default *R1 penalty*: a term $\frac\gamma2\,\mathbb E_{p_{data}}
+# \|\nabla_x D(x)\|^2$ added to the discriminator's cost that keeps it from getting too steep on
+# the data. Lecture 08 derives and uses it; here we want the plain game.)
+
+# %%
+predict(
+    "A 1-D game in progress. After 20 discriminator steps alone, does V(D, G) go up or down? "
+    "And after 20 generator steps alone?",
+    ["up, then down", "down, then up", "up, then up"],
+    answer="up, then down",
+    explanation="D ascends V (max over D), G descends it (min over G). Each player's own steps "
+    "move V its way; neither step needs to reach the other's optimum for that.",
+)
 
 # %%
 game = GANTrainer(
@@ -280,8 +353,8 @@ assert v1 > v0 and v2 < v1
 #
 # $$J_G = \mathbb E_z\big[-\log D(G(z))\big], \qquad \frac{\partial}{\partial \ell}\big(-\log \sigma(\ell)\big) = D - 1 \;\to\; -1 \quad (D \to 0).$$
 #
-# Both costs decrease as $D(G(z))$ grows, so they push the generator the same way; only the
-# size of the push differs. We check both derivatives (autograd inside
+# For *one sample*, both costs decrease as $D(G(z))$ grows: they push that sample the same way,
+# and only the size of the push differs. We check both derivatives (autograd inside
 # `genlab.gan.saturation_curves`) against the closed forms, then plot them.
 
 # %%
@@ -294,10 +367,57 @@ print(f"at D(G(z)) = {curves.d[at]:.3f}: d/dlogit minimax = {curves.minimax_grad
 assert (curves.minimax_grad < 0).all() and (curves.non_saturating_grad < 0).all()  # same direction
 
 # %% [markdown]
+# **Over a batch the directions differ.** The generator's gradient is the mean over the batch
+# of each sample's $\partial J_G/\partial \ell_i$ times $\nabla_\theta \ell_i$. The minimax cost weights
+# sample $i$ by $D_i$, the non-saturating cost by $1 - D_i$: minimax listens to the samples that
+# already fool $D$, non-saturating to the ones $D$ rejects. So the two gradients point in
+# different directions in parameter space, as soon as $D$ varies over the batch. Check both
+# weightings, and the angle, on the smallest generator, $G(z) = \mu + \sigma z$ at
+# $\mu = 1, \sigma = 1.5$, against a discriminator that tells the bimodal data from it well
+# (the optimal one, which lecture 06 derives; here it is just a good $D$), in float64:
+
+# %%
+target = make_target("mixture1d")
+p_data = gaussian_mixture(target.modes[:, 0], target.mode_stds, target.weights)  # float64
+D_good = optimal_discriminator(p_data, Normal(torch.tensor(1.0, dtype=torch.float64), torch.tensor(1.5, dtype=torch.float64)))
+theta = torch.tensor([1.0, math.log(1.5)], dtype=torch.float64, requires_grad=True)  # (mu, log sigma)
+z1 = torch.randn(4096, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+fake_logits = D_good.logit(theta[0] + theta[1].exp() * z1)
+D_fake = torch.sigmoid(fake_logits).detach()
+grads = {kind: torch.autograd.grad(losses.generator_loss(fake_logits, kind), theta, retain_graph=True)[0]
+         for kind in ("minimax", "non_saturating")}
+for kind, w in (("minimax", -D_fake), ("non_saturating", D_fake - 1)):
+    (weighted,) = torch.autograd.grad((w * fake_logits).mean(), theta, retain_graph=True)
+    torch.testing.assert_close(grads[kind], weighted)  # the D-weighted (or (1-D)-weighted) sum
+cosine = F.cosine_similarity(grads["minimax"], grads["non_saturating"], dim=0).item()
+print(f"D(G(z)) over the batch: {D_fake.min():.3f} to {D_fake.max():.3f}")
+for kind, grad in grads.items():
+    print(f"{kind:>15}: d J_G / d(mu, log sigma) = {[round(v, 4) for v in grad.tolist()]}")
+print(f"cosine between the two generator gradients: {cosine:+.3f}")
+assert cosine < 0.9  # not the same direction (here they even point nearly opposite ways)
+
+# %% [markdown]
+# Against the *optimal* discriminator the two costs are different functions of the generator
+# too: the minimax cost is $2\,\mathrm{JSD}(p_{data}\|p_g) - \log 4$ (lecture 06), while the
+# non-saturating cost descends $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}(p_{data}\|p_g)$
+# (Arjovsky & Bottou 2017; stated here, not checked). Both vanish at $p_g = p_{data}$, but they
+# are not one objective with two step sizes.
+
+# %% [markdown]
 # The same effect in a real training run: genlab pretrains the discriminator until it wins
 # against the untrained 1-D generator, then trains the generator from that same state with each
 # cost, by plain gradient descent as on the slide (Adam would rescale the gradient and hide its
 # size).
+
+# %%
+predict(
+    "At the first generator step, after D has been pretrained to win, how many times larger is "
+    "the non-saturating gradient norm than the minimax one?",
+    ["about the same", "about 10x", "hundreds of times or more"],
+    answer="hundreds of times or more",
+    explanation="Each sample's push is D_i (minimax) against 1 − D_i (non-saturating). With "
+    "D(G(z)) around 0.002 on the fakes, that is a factor of several hundred.",
+)
 
 # %%
 start = time.perf_counter()
@@ -308,9 +428,14 @@ for kind, run in runs.items():
           f"mean D(G(z)) at the start {run.d_fake[0]:.3f}, JSD after {run.step[-1]} steps {run.jsd[-1]:.3f}")
 ratio = runs["non_saturating"].grad_norm[0] / runs["minimax"].grad_norm[0]
 print(f"the non-saturating gradient is {ratio:.0f}x larger at the start")
-assert ratio > 5
+assert ratio > 100  # "hundreds of times"
 fig = saturation_figure(curves, runs)
 plt.show()
+
+# %% [markdown]
+# *Figure above: left, the derivative of each generator cost with respect to the logit, against
+# $D(G(z))$: the minimax curve goes to 0 as $D \to 0$, the non-saturating one to −1; right, the
+# two training runs from the same pretrained discriminator, the non-saturating one moving first.*
 
 # %% [markdown]
 # ## 8. The playground
@@ -342,8 +467,8 @@ playground
 # 2. The discriminator's cost is a cross-entropy. What are the "labels", and what is the best
 #    $D$ can do when $p_g = p_{data}$?
 # 3. Why does the generator's minimax cost depend only on the second term of $J_D$?
-# 4. Both generator costs are minimised by the same generator. Why does the choice still matter
-#    in practice? Which one does genlab use by default, and why?
+# 4. For each single sample, both generator costs fall as $D(G(z))$ rises. Why does the choice
+#    still matter in practice? Which one does genlab use by default, and why?
 # 5. In the playground, what does the discriminator look like right after you pressed Step D
 #    many times in a row? Why is that a problem for the next generator step under the minimax
 #    cost?
@@ -354,5 +479,6 @@ playground
 # - Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville & Bengio (2014), *Generative Adversarial Nets*, NeurIPS.
 # - Goodfellow (2016), *NIPS 2016 Tutorial: Generative Adversarial Networks*, arXiv:1701.00160 (taxonomy, saturation).
 # - Mohamed & Lakshminarayanan (2016), *Learning in Implicit Generative Models*, arXiv:1610.03483 (learning by comparison).
+# - Arjovsky & Bottou (2017), *Towards Principled Methods for Training Generative Adversarial Networks*, ICLR (the non-saturating cost against $D^*$).
 # - Radford, Metz & Chintala (2016), *Unsupervised Representation Learning with Deep Convolutional GANs*, ICLR.
 # - Kahng, Thorat, Chau, Viégas & Wattenberg (2019), *GAN Lab: Understanding Complex Deep Generative Models using Interactive Visual Experimentation*, IEEE TVCG.

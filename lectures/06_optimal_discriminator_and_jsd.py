@@ -26,7 +26,11 @@
 # - explain why a gradient step through a fixed $D^*$ is a gradient step on the JSD;
 # - name the assumptions of the convergence argument and show, with numbers, how finite networks, finite samples and disjoint supports break it.
 #
-# *Estimated time: 45 minutes (the notebook runs in about 25 seconds on a laptop CPU).*
+# Three **predict** boxes ask you to commit to an answer before the cell that measures it.
+#
+# *Estimated time: 75 minutes of reading, predicting and running: about 45 for sections 1-6 and
+# 30 for the caveats, sections 7-10 (the notebook itself runs in about 25 seconds on a laptop
+# CPU). The appendix "For the sceptical" re-checks the proof six ways and is optional.*
 
 # %% [markdown]
 # ## Setup
@@ -40,6 +44,7 @@ import torch
 from torch.distributions import Normal
 
 import genlab
+import genlab.plots
 from genlab import losses
 from genlab.divergences import discrete_f_divergence, f_divergence, js_divergence, kl_divergence
 from genlab.gan import (
@@ -57,10 +62,11 @@ from genlab.theory import (
     mixture_of,
     optimal_discriminator,
 )
-from genlab.widgets import gan_playground
+from genlab.widgets import gan_playground, predict
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 
 # Training budget: the toy GANs here train in seconds on a laptop CPU. Raise SCALE to train
@@ -150,7 +156,11 @@ assert abs(mc - integral) < 4 * se
 # Setting $h'(y) = 0$ gives $a(1 - y) = b\,y$, that is $y = a/(a+b)$. If $a + b > 0$ then
 # $h'' < 0$ on all of $(0, 1)$: $h$ is strictly concave, so this stationary point is the
 # *unique global* maximum (the slide says "local max"; it is more than that). Where
-# $a = b = 0$ the integrand is zero whatever $D$ does, so $D$ is irrelevant there. Hence
+# $a = b = 0$ the integrand is zero whatever $D$ does, so $D$ is irrelevant there. Where exactly
+# one of them is zero there is no stationary point in $(0, 1)$ and the supremum is not attained:
+# with $b = 0$, $h(y) = a\log y$ rises towards $0$ as $y \to 1$; with $a = 0$, $h(y) = b\log(1-y)$
+# rises towards $0$ as $y \to 0$. The formula $a/(a+b)$ gives the limits, 1 and 0, which a
+# discriminator with values in $(0, 1)$ approaches but never reaches. Hence
 #
 # $$D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}, \qquad \log\frac{D^*_G(x)}{1 - D^*_G(x)} = \log p_{data}(x) - \log p_g(x).$$
 #
@@ -173,15 +183,20 @@ for a, b in [(0.3, 0.1), (0.05, 0.4), (1.0, 1.0), (2.0, 1e-3)]:
 # %% [markdown]
 # Now the whole function. `genlab.theory.optimal_discriminator(p_data, p_g)` is $D^*_G$ (computed
 # from log-densities). Perturbing its logit in any direction, here by $\varepsilon \sin x$,
-# lowers $V$, and the loss is second order in $\varepsilon$, as it must be at a maximum.
+# lowers $V$, and the loss is second order in $\varepsilon$, as it must be at a maximum: halving
+# $\varepsilon$ divides the loss by 4, and $\pm\varepsilon$ lose the same amount (a first-order term
+# would make them differ).
 
 # %%
 D_star = optimal_discriminator(p_data, p_g)
 V_star = gan_value(D_star, p_data, p_g).item()
-for eps in (-0.5, -0.1, 0.1, 0.5):
+loss = {}
+for eps in (-0.5, -0.1, -0.05, 0.05, 0.1, 0.5):
     V_eps = gan_value(lambda x, e=eps: D_star.logit(x[:, 0]) + e * torch.sin(x[:, 0]), p_data, p_g, logits=True).item()
-    print(f"eps = {eps:+.1f}: V(D* perturbed) - V(D*) = {V_eps - V_star:+.6f}")
-    assert V_eps < V_star
+    loss[eps] = V_star - V_eps
+    print(f"eps = {eps:+.2f}: V(D* perturbed) - V(D*) = {-loss[eps]:+.7f}")
+assert all(v > 0 for v in loss.values())
+assert abs(loss[0.1] / loss[0.05] - 4) < 0.05 and abs(loss[0.1] / loss[-0.1] - 1) < 0.01  # second order
 
 # %% [markdown]
 # ### A trained discriminator converges onto $D^*$
@@ -198,27 +213,41 @@ fit = discriminator_vs_optimal(trainer, d_steps=1500 * SCALE)
 V_net = gan_value(gan.discriminator, p_data, p_g, logits=True).item()
 print(f"{trainer.d_steps} discriminator steps in {time.perf_counter() - start:.1f} s: "
       f"mean |D - D*| = {fit.mae:.3f}, max {fit.max_error:.3f} on the support")
-print(f"V(D_net, G) = {V_net:.4f} <= V(D*, G) = {V_star:.4f} (gap {V_star - V_net:.4f})")
-assert fit.mae < 0.05 and V_net <= V_star
+print(f"V(D_net, G) = {V_net:.4f}, V(D*, G) = {V_star:.4f} (gap {V_star - V_net:.4f})")
+assert fit.mae < 0.05 and V_star - V_net < 0.005  # "within a few thousandths of the optimum"
 
 x = torch.linspace(-4.5, 4.5, 401, dtype=F64)
 with torch.no_grad():
-    d_net = trainer.discriminator_on(x[:, None].float()).cpu()
+    d_net = trainer.discriminator_on(x[:, None].float()).cpu().double()
+support = p_data.log_prob(x).exp() + p_g.log_prob(x).exp() > 0.01
+worst_x = x[support][(d_net - D_star(x))[support].abs().argmax()].item()
+print(f"largest |D - D*| on the support at x = {worst_x:+.2f}")
+assert abs(worst_x) > 2.75  # at the edges of the data, not in the middle
+
+# %% [markdown]
+# *Figure: left axis, the data density (green) and the generator's density (purple), per unit
+# $x$; right axis, the trained discriminator $D(x)$ (blue) and the optimal $D^*(x)$ (black,
+# dashed), probabilities in [0, 1]. The two discriminators overlap in the middle and part at the
+# edges of the data.*
+
+# %%
 fig, ax = plt.subplots(figsize=(6.5, 3))
-scale = float(p_data.log_prob(x).exp().max()) * 1.1
-ax.fill_between(x, p_data.log_prob(x).exp() / scale, color="tab:green", alpha=0.3, label="p_data (scaled)")
-ax.fill_between(x, p_g.log_prob(x).exp() / scale, color="tab:purple", alpha=0.25, label="p_g (scaled)")
-ax.plot(x, d_net, color="tab:blue", lw=2, label="trained D(x)")
-ax.plot(x, D_star(x), "k--", lw=1.5, label="D*(x) = p_data / (p_data + p_g)")
-ax.set(xlabel="x", ylim=(0, 1.05), title="the discriminator network against the optimal one")
+ax.fill_between(x, p_data.log_prob(x).exp(), color="tab:green", alpha=0.3, label="p_data")
+ax.fill_between(x, p_g.log_prob(x).exp(), color="tab:purple", alpha=0.25, label="p_g")
+ax.set(xlabel="x (no unit)", ylabel="density (per unit x)", title="A trained D lands on D*, except at the edges")
+ax_d = ax.twinx()
+ax_d.plot(x, d_net, color="tab:blue", lw=2, label="trained D(x)")
+ax_d.plot(x, D_star(x), "k--", lw=1.5, label="D*(x) = p_data / (p_data + p_g)")
+ax_d.set(ylim=(0, 1.05), ylabel="D(x) (probability)")
 ax.legend(fontsize=7, loc="upper left")
+ax_d.legend(fontsize=7, loc="upper right")
 plt.show()
 
 # %% [markdown]
-# The largest errors sit at the edges of the data (here near $x = -3.5$), where the network has
-# seen few samples and extrapolates; beyond them it keeps its last slope while $D^*$ falls. They
-# cost little in $V$, which weighs every point by the densities: the network's value is within
-# a few thousandths of the optimum.
+# The largest errors sit at the edges of the data, where the network has seen few samples and
+# extrapolates; beyond them it keeps its last slope while $D^*$ falls. They cost little in $V$,
+# which weighs every point by the densities: the network's value is within a few thousandths of
+# the optimum.
 #
 # ## 3. The value at $D^*$: $2\,\mathrm{JSD} - \log 4$, line by line
 #
@@ -242,40 +271,24 @@ plt.show()
 #   the midpoint density $m$, which is itself a probability density.
 # - (5) to (6) is the definition $\mathrm{JSD}(p\,\|\,q) = \frac12\mathrm{KL}(p\,\|\,m) + \frac12\mathrm{KL}(q\,\|\,m)$.
 #
-# The numbers: lines (1) and (4) by Monte Carlo (samples of $x$ and of $z$), lines (2), (3), (5)
-# and (6) by quadrature, each through a different genlab function. Line (3) is the "GAN" row of
-# the f-divergence table of lecture 07, and $m$ is `genlab.theory.mixture_of(p_data, p_g)`.
+# One check of the whole chain: line (1), by Monte Carlo over samples of $x$ and of $z$, against
+# line (6), the JSD by quadrature. (The appendix "For the sceptical" computes every line
+# separately, each through a different genlab function.)
 
 # %%
-m = mixture_of(p_data, p_g)  # (p_data + p_g) / 2
 g = torch.Generator().manual_seed(1)
-line1, line4 = [], []
+line1 = []
 for _ in range(20):  # 20 independent batches, for a standard error
     x_real = target.sample(20_000, g)[:, 0].double()
     x_fake = generate(20_000, g)[:, 0].double()  # G(z)
     line1.append(losses.gan_value(D_star.logit(x_real), D_star.logit(x_fake)))
-    line4.append((p_data.log_prob(x_real) - m.log_prob(x_real)).mean()
-                 + (p_g.log_prob(x_fake) - m.log_prob(x_fake)).mean() - LOG4)
-line1, line4 = torch.stack(line1), torch.stack(line4)
+line1 = torch.stack(line1)
 jsd = js_divergence(p_data, p_g).item()
-lines = {
-    "(1) E_data log D* + E_z log(1 - D*(G(z)))   [Monte Carlo]": (line1.mean().item(), line1.std().item() / math.sqrt(20)),
-    "(2) E_data log D* + E_p_g log(1 - D*)        [theory.gan_value]": (gan_value(D_star, p_data, p_g).item(), 0.0),
-    "(3) int p log p/(p+q) + q log q/(p+q)        [f_divergence 'gan']": (f_divergence("gan", p_data, p_g).item(), 0.0),
-    "(4) E log 2p/(p+q) + E log 2q/(p+q) - log 4  [Monte Carlo]": (line4.mean().item(), line4.std().item() / math.sqrt(20)),
-    "(5) KL(p_data || m) + KL(p_g || m) - log 4  [kl_divergence]": ((kl_divergence(p_data, m) + kl_divergence(p_g, m)).item() - LOG4, 0.0),
-    "(6) 2 JSD(p_data || p_g) - log 4             [js_divergence]": (2 * jsd - LOG4, 0.0),
-}
-for name, (value, err) in lines.items():
-    print(f"{name}: {value:.9f}" + (f" +- {err:.5f}" if err else ""))
-    assert abs(value - (2 * jsd - LOG4)) < (4 * err if err else 1e-9)
-assert torch.allclose(line1, line4)  # (1) -> (4) is algebra that holds sample by sample
+se1 = line1.std().item() / math.sqrt(20)
+print(f"(1) Monte Carlo: {line1.mean():.5f} +- {se1:.5f};  (6) 2 JSD - log 4: {2 * jsd - LOG4:.5f}")
+assert abs(line1.mean().item() - (2 * jsd - LOG4)) < 4 * se1
 
 # %% [markdown]
-# Lines (1) and (4) print the same digits: on the same samples they agree term by term, since
-# going from one to the other only rewrites $\log D^*(x)$ and $\log(1 - D^*(x))$ and moves the
-# constant $\log 2$ out of each average.
-#
 # **A correction to the slide "Adversarial loss".** That slide writes the discriminator's cost
 # with factors $\frac12$, $J^{(D)} = -\frac12\mathbb E_{x}\log D(x) - \frac12\mathbb E_z\log(1 - D(G(z)))$,
 # and $J^{(G)} = -J^{(D)}$, and then states $J^{(G)} = 2D_{JS}(p_{data}\,\|\,p_{model}) + \text{const}$
@@ -331,8 +344,17 @@ print(f"Gaussian data: min over mu = {C_mu.min():.6f} at mu = {mus[C_mu.argmin()
 print(f"bimodal data, N(mu, 0.5^2): min {C_bimodal.min():.4f} at mu = {mus[C_bimodal.argmin()]:+.2f}, "
       f"{C_bimodal[20]:.4f} at mu = 0 (cannot reach -log 4: the family does not contain p_data)")
 assert abs(C_mu.min() + LOG4) < 1e-9 and abs(C_sigma.min() + LOG4) < 1e-9 and C_bimodal.min() > -LOG4 + 0.1
-assert (C_mu <= 1e-12).all() and (C_bimodal <= 1e-12).all()
+# C grows with the distance |mu| between two Gaussians of one width (the upper bound 0 is section 9):
+assert (C_mu[21:].diff() > 0).all() and (C_mu[:20].diff() < 0).all()
 
+# %% [markdown]
+# *Figure: three panels of $V(D^*, G) = 2\,\mathrm{JSD} - \log 4$ (nats, y axis): against the
+# generator's mean $\mu$ for Gaussian data (left, a single valley reaching the dashed line
+# $-\log 4$ at $\mu = 0$), against its width $\sigma$ (middle, the valley at $\sigma = 1$), and
+# against $\mu$ with $\sigma$ fixed at 0.5 for the bimodal data (right, two valleys at the modes
+# with a hump at $\mu = 0$, never reaching $-\log 4$). The dotted line is the upper bound 0.*
+
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 2.8), sharey=True, constrained_layout=True)
 for ax, (xs, C, label) in zip(axes, [(mus, C_mu, "mu  (data N(0,1), sigma = 1)"),
                                      (sigmas, C_sigma, "sigma  (data N(0,1), mu = 0)"),
@@ -341,13 +363,49 @@ for ax, (xs, C, label) in zip(axes, [(mus, C_mu, "mu  (data N(0,1), sigma = 1)")
     ax.axhline(-LOG4, color="k", ls="--", lw=1)
     ax.axhline(0, color="grey", ls=":", lw=1)
     ax.set(xlabel=label)
-axes[0].set_ylabel("V(D*, G) = 2 JSD - log 4")
+axes[0].set_ylabel("V(D*, G) = 2 JSD - log 4 (nats)")
+fig.suptitle("-log 4 is reached only where the generator equals the data")
 plt.show()
 
 # %% [markdown]
 # The dashed line is $-\log 4$, reached only where the generator equals the data. With the
-# bimodal data a single Gaussian cannot get there: the best it can do is to sit on one mode,
-# and between the modes $C$ rises again. Section 7 comes back to that hump.
+# bimodal data a single Gaussian cannot get there. *With its width fixed at 0.5*, the best it can
+# do is to sit on one mode, and between the modes $C$ rises again (section 10 comes back to that
+# hump). But the width is a parameter too.
+
+# %%
+predict(
+    "Let the single Gaussian choose its mean AND its width. Which fit minimises the JSD to the "
+    "two modes at ±2?",
+    ["sit on one mode (μ ≈ ±2, narrow)", "cover both modes (μ = 0, wide)"],
+    answer="cover both modes (μ = 0, wide)",
+    explanation="The JSD penalises mass that misses the data and data that the model misses, "
+    "each at most log 2. A wide Gaussian at 0 (σ ≈ 2.04, JSD 0.201) beats sitting on one mode "
+    "(JSD 0.216), which is only a local minimum. The JSD prefers covering; lecture 07 compares "
+    "it with the two KLs.",
+)
+
+# %%
+def best_gaussian(mu0, sigma0):
+    """Minimise JSD(p_data || N(mu, sigma^2)) over (mu, log sigma) from a starting point."""
+    params = torch.tensor([mu0, math.log(sigma0)], dtype=F64, requires_grad=True)
+    opt = torch.optim.LBFGS([params], max_iter=50, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        value = js_divergence(p_data, Normal(params[0], params[1].exp()))
+        value.backward()
+        return value
+
+    opt.step(closure)
+    return params[0].item(), params[1].exp().item(), js_divergence(p_data, normal(params[0].item(), params[1].exp().item())).item()
+
+
+covering, on_mode = best_gaussian(0.0, 1.5), best_gaussian(2.0, 0.5)
+for name, (mu_, s_, j_) in (("covering", covering), ("on one mode", on_mode)):
+    print(f"{name:>12}: mu = {mu_:+.3f}, sigma = {s_:.3f}, JSD = {j_:.4f}")
+assert covering[2] < on_mode[2] - 0.01 and covering[1] > 1.5 and abs(covering[0]) < 0.05  # covering wins
+assert abs(on_mode[0] - 2) < 0.3  # ... and sitting on a mode is a local minimum of its own
 #
 # ## 5. The generator descends $2\,\mathrm{JSD} - \log 4$
 #
@@ -400,15 +458,23 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 3), constrained_layout=True)
 axes[0].plot(steps, values, "o", ms=3, label="V(D*, G), on samples")
 axes[0].plot(steps, 2 * jsds - LOG4, lw=1.5, label="2 JSD - log 4, JSD on the grid")
 axes[0].axhline(-LOG4, color="k", ls="--", lw=1, label="-log 4")
-axes[0].set(xlabel="generator step", title="the generator's cost in optimal-D mode")
+axes[0].set(xlabel="generator step", ylabel="value (nats)", title="In optimal-D mode, V(D*, G) is 2 JSD - log 4")
 axes[0].legend(fontsize=8)
 axes[1].fill_between(pic.axis, pic.p_data, color="tab:green", alpha=0.35, label="p_data")
 axes[1].fill_between(pic.axis, pic.p_g, color="tab:purple", alpha=0.3, label="p_g (KDE)")
+axes[1].set(xlabel="x (no unit)", ylabel="density (per unit x)", title=f"after {descent.step_count} steps: JSD {pic.jsd:.3f} nats")
 seen = pic.p_data + pic.p_g > 1e-3  # D* is meaningless where both densities vanish
-axes[1].plot(pic.axis[seen], pic.d_star[seen], "k--", lw=1, label="D*")
-axes[1].set(xlabel="x", title=f"after {descent.step_count} steps: JSD {pic.jsd:.3f}")
-axes[1].legend(fontsize=8)
+ax_d = axes[1].twinx()
+ax_d.plot(pic.axis[seen], pic.d_star[seen], "k--", lw=1, label="D*")
+ax_d.set(ylim=(0, 1.05), ylabel="D*(x) (probability)")
+axes[1].legend(fontsize=8, loc="upper left")
+ax_d.legend(fontsize=8, loc="upper right")
 plt.show()
+
+# %% [markdown]
+# *Figure above: left, the logged $V(D^*, G)$ (dots) on top of $2\,\mathrm{JSD} - \log 4$ (line),
+# in nats, against the generator step, falling towards the dashed $-\log 4$; right, the data and
+# generator densities after training (left axis) with $D^*$ (dashed, right axis).*
 
 # %% [markdown]
 # Try it in the playground: it starts here in optimal-discriminator mode with the minimax cost.
@@ -439,22 +505,37 @@ playground
 # (The slide "Stationary point" says the *generator* should output 0.5 for all points; it is
 # the *discriminator* that outputs $\frac12$. The generator outputs samples.)
 #
-# The check uses Gaussian data $\mathcal N(0, 1)$ and a Gaussian generator equal to it: the
-# optimal logit is zero, and the generator's gradient through $D^*$ is zero, by quadrature and
-# by Monte Carlo.
+# At $p_g = p_{data}$ the logit of $D^*$, $\log p_{data} - \log p_g$, is zero by construction, so
+# "the gradient is zero there" checks nothing. What can be checked is that this is a *minimum*
+# of the generator's game: a generator moved off the data, to $\mathcal N(\delta, 1)$, gets a
+# gradient through its $D^*$ that points back, shrinks linearly with $\delta$, and equals the
+# gradient of $2\,\mathrm{JSD} - \log 4$ (section 5).
+
+# %%
+predict(
+    "At the stationary point p_g = p_data, what does the optimal discriminator D* output?",
+    ["0 everywhere", "1/2 everywhere", "1 everywhere", "p_data(x)"],
+    answer="1/2 everywhere",
+    explanation="D* = p_data / (p_data + p_g) = p_data / (2 p_data) = 1/2: the best "
+    "discriminator can only guess. (The slide says the generator outputs 0.5; it is the "
+    "discriminator.)",
+)
 
 # %%
 gauss_target = make_target("mixture1d", means=[0.0], stds=[1.0])
-loc = torch.tensor(0.0, dtype=F64, requires_grad=True)
-log_scale = torch.tensor(0.0, dtype=F64, requires_grad=True)
 frozen = optimal_discriminator(gauss_data, normal(0.0, 1.0))
 logit_star = frozen.logit(torch.linspace(-4, 4, 81, dtype=F64))
-grad_V = torch.autograd.grad(gan_value(frozen, gauss_data, Normal(loc, log_scale.exp())), (loc, log_scale))
-grad_mc = torch.autograd.grad(losses.generator_loss(frozen.logit(loc + log_scale.exp() * z), "minimax"), (loc, log_scale))
-print(f"max |logit D*| = {logit_star.abs().max():.1e}; generator gradient: quadrature {[f'{v:.1e}' for v in grad_V]}, "
-      f"Monte Carlo {[f'{v:.1e}' for v in grad_mc]}")
-assert logit_star.abs().max() < 1e-12
-assert max(abs(v) for v in (*grad_V, *grad_mc)) < 1e-9
+print(f"at p_g = p_data: max |logit D*| = {logit_star.abs().max():.1e} (zero by construction)")
+slopes = {}
+for delta in (0.2, 0.1, -0.1):
+    loc = torch.tensor(delta, dtype=F64, requires_grad=True)
+    frozen_d = optimal_discriminator(gauss_data, normal(delta, 1.0))  # D* of the moved generator
+    (g_V,) = torch.autograd.grad(gan_value(frozen_d, gauss_data, Normal(loc, torch.tensor(1.0, dtype=F64))), loc)
+    (g_C,) = torch.autograd.grad(2 * js_divergence(gauss_data, Normal(loc, torch.tensor(1.0, dtype=F64))) - LOG4, loc)
+    slopes[delta] = g_V.item()
+    print(f"generator at N({delta:+.1f}, 1): dV/dmu through D* = {g_V.item():+.6f}, d(2 JSD - log 4)/dmu = {g_C.item():+.6f}")
+    assert abs(g_V.item() - g_C.item()) < 1e-9 and g_V.item() * delta > 0  # descent moves mu back to 0
+assert abs(slopes[0.2] / slopes[0.1] - 2) < 0.02 and abs(slopes[0.1] + slopes[-0.1]) < 1e-9  # linear in delta
 
 # %% [markdown]
 # "We rarely reach a completely stable point in practice." Start the *plain* alternating game
@@ -473,27 +554,33 @@ plain = GANTrainer(still, gauss_target, GANTrainConfig(objective="minimax", r1=0
 grid = torch.linspace(-2.5, 2.5, 51)[:, None]
 print(f"start: mu = {still.generator.loc.item():+.4f}, sigma = {still.generator.log_scale.exp().item():.4f}, "
       f"max |D - 1/2| = {(plain.discriminator_on(grid) - 0.5).abs().max():.4f}")
-plain.train(300 * SCALE)
-drift = (plain.discriminator_on(grid) - 0.5).abs().max().item()
-print(f"after {plain.step_count} steps: mu = {still.generator.loc.item():+.4f}, "
-      f"sigma = {still.generator.log_scale.exp().item():.4f}, max |D - 1/2| = {drift:.4f}")
-assert drift > 1e-3 and still.generator.loc.item() != 0.0
+track = []
+for _ in range(6):
+    plain.train(50 * SCALE)
+    track.append((still.generator.loc.item(), still.generator.log_scale.exp().item(),
+                  (plain.discriminator_on(grid) - 0.5).abs().max().item()))
+for i, (mu_t, s_t, d_t) in enumerate(track):
+    print(f"after {50 * SCALE * (i + 1):>3} steps: mu = {mu_t:+.4f}, sigma = {s_t:.4f}, max |D - 1/2| = {d_t:.4f}")
+mus_t = torch.tensor([t[0] for t in track])
+# It keeps moving (the mean changes between every pair of checkpoints) but stays near (0, 1):
+assert (mus_t.diff().abs() > 1e-4).all()
+assert all(abs(mu_t) < 0.5 and abs(s_t - 1) < 0.5 for mu_t, s_t, _ in track)
 
 # %% [markdown]
 # The game wanders near the equilibrium instead of resting on it. Here the wandering is small,
 # because the generator family is tiny and the data simple; with real networks and real data
 # it can grow into oscillation or collapse (lecture 08).
 #
-# ## 7. Convergence, and its caveats
+# ## Convergence, and its caveats
 #
 # The slide "Convergence" lists what theory promises: a unique global optimum, at the data
 # distribution, and guaranteed convergence to it. The fine print is in its assumptions:
 # **infinite data, infinite model capacity, and updates made directly to $p_g$**. The slide's
 # last remark, from Arora's CVPR 2018 tutorial, is that with a discriminator of finite, modest
 # size the message is wrong, whatever the training time, number of samples or objective. We take
-# the assumptions one at a time.
+# the assumptions one at a time, one section each.
 #
-# ### 7.1 Finite networks
+# ## 7. Finite networks
 #
 # Section 2 maximised over *all* functions $D$, one value per point. A network has a few
 # parameters shared by all points. Take the extreme case of a discriminator whose logit is a
@@ -543,7 +630,7 @@ assert grad_theta.abs().max() < 1e-12 and abs(best_quadratic + LOG4) < 1e-8 and 
 # optimises is not the JSD but what Arora et al. (2017) call a *neural net distance*, which can be
 # zero while $p_g \neq p_{data}$.
 #
-# ### 7.2 Finite samples
+# ## 8. Finite samples
 #
 # Training never sees $p_{data}$, only a sample. Arora et al. (2017) point out that the JSD does
 # not *generalise*: two independent samples from the same continuous distribution share no point,
@@ -605,11 +692,21 @@ assert memorised[8] > -LOG4 + 0.1 and memorised[1024] < -LOG4 + 0.02
 # slide's remark in numbers: with a finite discriminator, an (approximate) equilibrium does not
 # imply that the generator found the data distribution.
 #
-# ### 7.3 Disjoint supports: a flat JSD
+# ## 9. Disjoint supports: a flat JSD
 #
 # The JSD saturates at $\log 2$ when the two densities do not overlap, so $C(G)$ is flat there
 # and its gradient vanishes (Arjovsky & Bottou 2017). Real images live near low-dimensional
 # manifolds, where non-overlap is the rule early in training. With 1-D Gaussians of width 0.1:
+
+# %%
+predict(
+    "Two Gaussians of width 0.1 sit 2 apart (twenty widths). What is V(D*, G) = 2 JSD − log 4, "
+    "in nats?",
+    answer=0.0,
+    tolerance=0.01,
+    explanation="The supports barely overlap, so JSD = log 2 (its maximum) and 2 log 2 − log 4 "
+    "= 0: the upper bound. It stays 0 when the generator moves a little, so its gradient is 0.",
+)
 
 # %%
 narrow = normal(0.0, 0.1)
@@ -626,7 +723,7 @@ assert abs(C.item()) < 1e-12 and abs(slope.item()) < 1e-12  # flat: zero to roun
 # move. That is one reason practical GANs keep the discriminator from being optimal, use the
 # non-saturating cost, or change the divergence (lecture 07; Wasserstein GANs, lecture 08).
 #
-# ### 7.4 Updating $p_g$ directly, or through parameters
+# ## 10. Updating $p_g$ directly, or through parameters
 #
 # The convergence proof (Goodfellow et al. 2014, Prop. 2) updates the *distribution* $p_g$ in
 # function space, where $C$ is convex: for any two generators and $t \in [0, 1]$,
@@ -663,7 +760,7 @@ assert C_bimodal[20] > max(C_bimodal[i_left], C_bimodal[i_right])
 #    can go wrong as a result.
 # 4. In section 2 the maximisation over $D$ moved inside the integral. Which property of the set
 #    of allowed discriminators makes that legitimate, and which discriminator in this notebook
-#    breaks it?
+#    (section 7) breaks it?
 # 5. Why is $D^* = a/(a+b)$ a global and not only a local maximum of $h(y) = a\log y + b\log(1-y)$?
 #    What happens at points where $a = b = 0$?
 # 6. In line (4) of the proof, where exactly does the $-\log 4$ come from? What would it be if
@@ -674,7 +771,7 @@ assert C_bimodal[20] > max(C_bimodal[i_left], C_bimodal[i_right])
 #    not make GAN training hopeless, and what does the discriminator's limited capacity have to
 #    do with it?
 #
-# Questions 1-4 are answered in `solutions/06_optimal_discriminator_and_jsd`; the others are for discussion.
+# Answers to all eight are in `solutions/06_optimal_discriminator_and_jsd`.
 #
 # ## References
 # - Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville & Bengio (2014), *Generative Adversarial Nets*, NeurIPS: Prop. 1 (optimal discriminator), Thm. 1 (global minimum), Prop. 2 (convergence).
@@ -683,3 +780,41 @@ assert C_bimodal[20] > max(C_bimodal[i_left], C_bimodal[i_right])
 # - Arjovsky & Bottou (2017), *Towards Principled Methods for Training Generative Adversarial Networks*, ICLR.
 # - Mescheder, Geiger & Nowozin (2018), *Which Training Methods for GANs do actually Converge?*, ICML.
 # - Nowozin, Cseke & Tomioka (2016), *f-GAN: Training Generative Neural Samplers using Variational Divergence Minimization*, NeurIPS (lecture 07).
+
+# %% [markdown]
+# ## Appendix: for the sceptical
+#
+# Section 3 checked the chain of equalities end to end. Here every line is computed on its own:
+# lines (1) and (4) by Monte Carlo (samples of $x$ and of $z$), lines (2), (3), (5) and (6) by
+# quadrature, each through a different genlab function. Line (3) is the "GAN" row of the
+# f-divergence table of lecture 07, and $m$ is `genlab.theory.mixture_of(p_data, p_g)`.
+
+# %% jupyter={"source_hidden": true}
+m = mixture_of(p_data, p_g)  # (p_data + p_g) / 2
+g = torch.Generator().manual_seed(1)
+line1, line4 = [], []
+for _ in range(20):  # 20 independent batches, for a standard error
+    x_real = target.sample(20_000, g)[:, 0].double()
+    x_fake = generate(20_000, g)[:, 0].double()  # G(z)
+    line1.append(losses.gan_value(D_star.logit(x_real), D_star.logit(x_fake)))
+    line4.append((p_data.log_prob(x_real) - m.log_prob(x_real)).mean()
+                 + (p_g.log_prob(x_fake) - m.log_prob(x_fake)).mean() - LOG4)
+line1, line4 = torch.stack(line1), torch.stack(line4)
+jsd = js_divergence(p_data, p_g).item()
+lines = {
+    "(1) E_data log D* + E_z log(1 - D*(G(z)))   [Monte Carlo]": (line1.mean().item(), line1.std().item() / math.sqrt(20)),
+    "(2) E_data log D* + E_p_g log(1 - D*)        [theory.gan_value]": (gan_value(D_star, p_data, p_g).item(), 0.0),
+    "(3) int p log p/(p+q) + q log q/(p+q)        [f_divergence 'gan']": (f_divergence("gan", p_data, p_g).item(), 0.0),
+    "(4) E log 2p/(p+q) + E log 2q/(p+q) - log 4  [Monte Carlo]": (line4.mean().item(), line4.std().item() / math.sqrt(20)),
+    "(5) KL(p_data || m) + KL(p_g || m) - log 4  [kl_divergence]": ((kl_divergence(p_data, m) + kl_divergence(p_g, m)).item() - LOG4, 0.0),
+    "(6) 2 JSD(p_data || p_g) - log 4             [js_divergence]": (2 * jsd - LOG4, 0.0),
+}
+for name, (value, err) in lines.items():
+    print(f"{name}: {value:.9f}" + (f" +- {err:.5f}" if err else ""))
+    assert abs(value - (2 * jsd - LOG4)) < (4 * err if err else 1e-9)
+assert torch.allclose(line1, line4)  # (1) -> (4) is algebra that holds sample by sample
+
+# %% [markdown]
+# Lines (1) and (4) print the same digits: on the same samples they agree term by term, since
+# going from one to the other only rewrites $\log D^*(x)$ and $\log(1 - D^*(x))$ and moves the
+# constant $\log 2$ out of each average.

@@ -39,11 +39,13 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 from genlab.theory import LinearGaussianLVM
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_log_joint_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -227,7 +229,8 @@ for step in range(30):
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_1", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # Almost all of $p(x) = \mathbb E_{p(z)}[p(x\mid z)]$ comes from the region where the posterior
 # has its mass. Samples from the prior land there with a probability about the ratio of the
-# posterior's width to the prior's, so as the posterior narrows, fewer and fewer samples hit
+# posterior's volume to the prior's, that is the ratio of their widths to the power $k$ (the
+# latent dimension), so as the posterior narrows, fewer and fewer samples hit
 # it: the average is dominated by rare lucky draws and its variance (relative to its value)
 # explodes.
 
@@ -259,6 +262,20 @@ for step in range(30):
 # $D_{KL}(q\,\|\,p_{\theta_{t+1}}(z\mid x))$, and the next E step sets
 # $q_{t+2} = p_{\theta_{t+1}}(z\mid x)$, which makes that KL zero. The first inequality is the
 # M step's improvement, which the E step does not change.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** One estimate of $\mathcal L_K$ from a single set of $K$ draws came out above
+# $\log p(x)$. Is the inequality $\mathcal L_K \le \log p(x)$ broken? What would you compute to
+# find out?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex01_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# No. $\mathcal L_K$ is an *expectation* over the $K$ draws; one estimate
+# $\log\frac1K\sum_k w_k$ is a random variable that scatters around $\mathcal L_K$, and its upper
+# tail can exceed $\log p(x)$ (its exponential $\frac1K\sum_k w_k$ is unbiased for $p(x)$, so it
+# must sometimes be above it). To test the inequality, repeat the estimate $R$ times with fresh
+# draws, and compare the mean with $\log p(x)$ using the standard error
+# $\hat s/\sqrt R$: a mean more than a few standard errors above $\log p(x)$ would be a
+# real violation (and a bug).
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

@@ -35,10 +35,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_reparameterize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. The reparameterized draw (2 points)
@@ -201,8 +203,12 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
 # $\mathbb E_q[\nabla_\phi\log q_\phi] = \int q_\phi \frac{\nabla_\phi q_\phi}{q_\phi}\,dz =
 # \nabla_\phi\int q_\phi\,dz = \nabla_\phi 1 = 0$. Hence
 # $\mathbb E_q[(f(z) - b)\nabla\log q] = \mathbb E_q[f(z)\nabla\log q] - b\cdot 0$: the
-# expectation, and so the bias, is unchanged for any $b$ that does not depend on the samples,
-# while a $b$ close to $\mathbb E[f]$ makes the products smaller and the variance lower.
+# expectation, and so the bias, is unchanged for any $b$ that does not depend on the samples.
+# The variance does change: with the score $s = \nabla_\phi\log q$ (one component), the
+# one-sample variance is $\mathbb E[(f-b)^2 s^2] - (\text{gradient})^2$, a quadratic in $b$ that is
+# smallest at $b^* = \mathbb E[f s^2]/\mathbb E[s^2]$. That is $\mathbb E[f]$ only when $f$ and $s^2$
+# are uncorrelated; in practice $\mathbb E[f]$ (or a running mean of $f$) is a cheap
+# approximation of $b^*$.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **3.** If you double $L$, by what factor does the standard deviation of the estimate shrink?
@@ -221,6 +227,19 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
 # averages, varies a lot. The ELBO's $f$ is a log-density of an image: large in magnitude
 # (hundreds of nats) and smooth in $z$, which makes the score function's variance, which grows
 # with $f^2$, much larger than the pathwise one.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Lecture 02 (section 2b) showed the slide's estimator $\nabla_\phi f_\phi(x, z)$, $z\sim
+# q_\phi$ held fixed, has mean zero for $f = -\log q_\phi$. For the full ELBO,
+# $f = \log p_\theta(x, z) - \log q_\phi(z\mid x)$, is it still zero in expectation? What does it
+# estimate instead?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Yes, it is still zero. With $z$ held fixed, $\log p_\theta(x, z)$ does not depend on $\phi$ at
+# all, so $\nabla_\phi f = -\nabla_\phi \log q_\phi(z\mid x)$, whose expectation under $q_\phi$ is
+# $-\int \nabla_\phi q_\phi\,dz = 0$. It estimates nothing useful about $\nabla_\phi\mathcal L$;
+# the whole gradient is in the missing score term $\mathbb E_q[f\,\nabla_\phi\log q_\phi]$, or,
+# after reparameterization, in the path $z = g_\phi(\epsilon)$ through $\log p_\theta(x, z)$.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

@@ -35,10 +35,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. The KL term in closed form (2 points)
@@ -120,8 +122,9 @@ for sigma2 in (1.0, 0.1):
 # ## 3. The Bernoulli cost from logits (2 points)
 #
 # A Bernoulli decoder outputs *logits* $\ell$ (log-odds), with $p = \operatorname{sigmoid}(\ell)$.
-# Write `bernoulli_nll(x, logits)`, the negative log-probability of $x \in [0, 1]$ summed over
-# the last dimension, `(..., D) -> (...)`:
+# Write `bernoulli_nll(x, logits)`, the negative log-probability of binary $x \in \{0, 1\}$
+# summed over the last dimension, `(..., D) -> (...)`. (For grey levels $x \in [0, 1]$ the same
+# formula is a cross-entropy, not a log-probability: lecture 03, section 6.)
 #
 # $$-\log p(x\mid z) = -\sum_j \left(x_j \log \sigma(\ell_j) + (1 - x_j)\log(1 - \sigma(\ell_j))\right).$$
 #
@@ -241,6 +244,22 @@ print(
 # unsupervised: digits that look alike in pixels (4 and 9, 3, 5 and 8) get nearby codes. Also,
 # the KL term pulls every code towards the origin and each posterior has a spread, so the
 # regions of different digits overlap.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Why did lecture 03 binarize the digits before reporting the Bernoulli ELBO in bits per
+# dimension? Name a likelihood that could model the grey levels directly.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex03_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# A Bernoulli distribution lives on $\{0, 1\}$. For a grey pixel the formula
+# $x\log p + (1-x)\log(1-p)$ is a cross-entropy, not the log-probability of the pixel under any
+# distribution, so the "ELBO" built from it bounds no log-likelihood; even a perfect decoder
+# keeps a floor equal to the pixels' binary entropy (about 14 nats per test image here). After
+# binarization the Bernoulli is a true likelihood and the ELBO a true lower bound on
+# $\log p(x)$, which can be reported in nats per image or, divided by $D\ln 2$, in bits per
+# dimension. For grey levels one can use the *continuous Bernoulli* (Loaiza-Ganem &
+# Cunningham 2019), which adds the missing normalising constant, or a *discretized*
+# distribution over the 17 levels (a categorical per pixel, or a discretized logistic as in
+# PixelCNN++), or dequantize and use a density such as a Gaussian or a Beta.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

@@ -37,10 +37,12 @@
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_quantize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -131,21 +133,24 @@ check("ex04_vq_losses", vq_losses, suite="hidden")
 
 # %% [markdown]
 # The codebook term alone is k-means: each step moves every code towards the mean of the
-# vectors assigned to it. Three clusters of "encoder outputs", and three codes started at three
-# of them, as genlab's data initialisation does (a code started far from every cluster might
-# win no vector and stay dead):
+# vectors assigned to it. Three clusters of "encoder outputs", and three codes started on one
+# vector of each cluster, as k-means is usually started (genlab's data initialisation draws
+# the codes from the encoder outputs at random, which can put two codes in one cluster; a code
+# started far from every cluster might win no vector and stay dead):
 
 # %%
 centres = torch.tensor([[2.0, 0.0], [-1.0, 1.5], [-1.0, -1.5]])
 vectors = centres.repeat_interleave(30, 0) + 0.3 * torch.randn(90, 2)  # (N, D)
 points = vectors.T.reshape(1, 2, 90, 1)  # as an encoder output (B, D, h, w)
-codes = vectors[[0, 1, 2]].clone().requires_grad_(True)  # all three start in the first cluster
+codes = vectors[[0, 30, 60]].clone().requires_grad_(True)  # one start in each cluster
 for _ in range(100):
     (grad,) = torch.autograd.grad(vq_losses(points, codes, 0.25)[0], codes)
     with torch.no_grad():
         codes -= 0.01 * grad  # a gradient step on the codebook term
 print("codes after training:\n", codes.detach().numpy().round(2))
 print("cluster centres:\n", centres.numpy())
+# each code ends at the mean of its cluster's 30 vectors (standard error 0.3/sqrt(30) = 0.055):
+assert (torch.cdist(codes.detach(), centres).min(0).values < 0.25).all()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_perplexity_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 3. How many codes are in use: the perplexity (2 points)
@@ -290,6 +295,19 @@ print("pull gradient:\n", g_pull.numpy().round(3) + 0.0)  # + 0.0: no "-0."
 # (pixels independent given the codes) nor *maximum likelihood* itself: the decoder still
 # averages where the code leaves detail uncertain, which is why VQ-VAE-2 adds a hierarchy of
 # codes.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** A codebook of $K = 128$ codes reports a perplexity of 16. What does that say about how
+# the codes are used, and what would you try?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex04_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The code frequencies have the entropy of 16 equally used codes: most encoder outputs go to a
+# small set of codes, and many of the 128 are rarely or never chosen (dead codes get no
+# gradient and stay dead). Perplexity 16 does not say whether exactly 16 codes are used or
+# more with unequal shares; the fraction of codes used tells that apart. To try: initialise the
+# codebook from encoder outputs (data initialisation, as k-means is started), restart dead codes
+# on fresh encoder outputs, lower the code dimension or the learning rate of the encoder, or
+# use a smaller $K$ if the data need no more.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

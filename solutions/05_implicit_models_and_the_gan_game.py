@@ -37,10 +37,12 @@
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_discriminator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -138,8 +140,10 @@ check("ex05_non_saturating_loss", non_saturating_loss, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Both costs fall as $D(G(z))$ rises, so they push the generator the same way; they differ in
-# how hard they push.
+# For each sample, both costs fall as $D(G(z))$ rises, so they push that sample the same way and
+# differ in how hard. Over a batch, minimax weights each sample's gradient by $D$ and the
+# non-saturating cost by $1 - D$, so the generator's gradient in parameter space points in a
+# different direction (lecture 05, section 7).
 
 # %%
 for d in (0.001, 0.1, 0.5, 0.9):
@@ -229,8 +233,8 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # with respect to them. What remains to minimise is $\mathbb E_z[\log(1 - D(G(z)))]$.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **4.** Both generator costs are minimised by the same generator. Why does the choice still
-# matter in practice? Which one does genlab use by default, and why?
+# **4.** For each single sample, both generator costs fall as $D(G(z))$ rises. Why does the
+# choice still matter in practice? Which one does genlab use by default, and why?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex05_understanding_4", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # Training follows gradients, not only minimisers. Early on $D$ rejects the fakes,
@@ -239,7 +243,12 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 # it learns. The non-saturating cost $-\log D(G(z))$ has derivative $D - 1 \approx -1$ there.
 # genlab uses the non-saturating cost by default (`genlab.losses.generator_loss` and the GAN
 # trainer's `objective="non_saturating"`), as Goodfellow et al. (2014) recommend, because of
-# this saturation; the minimax cost stays available to show the stall.
+# this saturation; the minimax cost stays available to show the stall. The two are also not
+# the same objective: over a batch the minimax gradient weights each sample by $D$, the
+# non-saturating one by $1 - D$, so they point in different directions; and against the optimal
+# discriminator the minimax cost is $2\,\mathrm{JSD} - \log 4$ while the non-saturating one
+# descends $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$ (Arjovsky & Bottou 2017), which both
+# vanish at $p_g = p_{data}$.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **5.** In the playground, what does the discriminator look like right after you pressed

@@ -39,10 +39,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
@@ -269,10 +271,63 @@ print(
 # chosen independently, so maximising the integral is maximising the integrand at every $x$
 # separately. A parametric family shares its parameters between all points and breaks this.
 # The lecture's extreme case is the discriminator with a quadratic logit
-# $\ell(x) = \alpha x^2 + \beta x + \gamma$ (section 7.1): against a generator with the data's
+# $\ell(x) = \alpha x^2 + \beta x + \gamma$ (section 7): against a generator with the data's
 # mean and variance its best member is the constant $1/2$, which reports the value $-\log 4$ of
 # a perfect generator although the JSD is far from 0. Every finite network has the same
 # problem to a lesser degree.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Why is $D^* = a/(a+b)$ a global and not only a local maximum of
+# $h(y) = a\log y + b\log(1-y)$? What happens at points where $a = b = 0$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# $h''(y) = -a/y^2 - b/(1-y)^2 < 0$ on all of $(0, 1)$ whenever $a + b > 0$: $h$ is strictly
+# concave, so it has at most one stationary point, and a stationary point of a strictly concave
+# function is its unique global maximum. $h'(y) = a/y - b/(1-y) = 0$ gives $y = a/(a+b)$, which
+# lies in $(0, 1)$ when both $a, b > 0$. Where $a = b = 0$, $h \equiv 0$: every $D(x)$ is optimal
+# and $D^*$ is undefined there, which does not matter because neither distribution puts mass
+# there. (Where exactly one of $a$, $b$ is zero, $h$ is monotone, there is no stationary point in
+# $(0, 1)$, and the supremum, 0, is approached as $y \to 1$ or $y \to 0$ but not attained.)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6.** In line (4) of the proof, where exactly does the $-\log 4$ come from? What would it be
+# if $p_g$ were not normalised?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_6", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Line (3) has $\log\frac{p}{p+q}$ and $\log\frac{q}{p+q}$. Writing each as
+# $\log\frac{2p}{p+q} + \log\frac12$ and integrating, the constant $\log\frac12$ is multiplied by
+# $\int p_{data} = 1$ in the first term and by $\int p_g = 1$ in the second: $2\log\frac12 = -\log 4$.
+# If $p_g$ had total mass $c \neq 1$ the second constant would be $c\log\frac12$, giving
+# $-(1 + c)\log 2$; moreover $m = (p_{data} + p_g)/2$ would not be a probability density, so
+# lines (5)-(6) would no longer be KL divergences and JSDs, and the bound $C \ge -\log 4$ could fail.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_7_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7.** The generator in optimal-discriminator mode differentiates through a *fixed* $D^*$.
+# Why is that still the gradient of $2\,\mathrm{JSD} - \log 4$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_7", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# By the envelope theorem. $C(\theta) = V(D^*_\theta, G_\theta)$, and by the chain rule
+# $\frac{dC}{d\theta} = \frac{\partial V}{\partial G}\Big|_{D^*} + \frac{\partial V}{\partial D}\Big|_{D^*}\frac{dD^*_\theta}{d\theta}$.
+# The second term vanishes because $D^*_\theta$ maximises $V$ pointwise: $h'(D^*(x)) = 0$ at every
+# $x$, so a first-order change of $D^*$ changes $V$ only to second order. What remains is the
+# gradient of $V$ with $D$ held fixed at $D^*$, which is what the generator computes. Lecture 06
+# (section 5) checks that the two gradients agree to $10^{-8}$.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_8_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **8.** Two independent samples of the same distribution have empirical JSD $\log 2$. Why does
+# that not make GAN training hopeless, and what does the discriminator's limited capacity have
+# to do with it?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex06_understanding_8", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Because no GAN computes the JSD between empirical distributions. The discriminator is a
+# smooth network of limited capacity, trained on fresh mini-batches: it cannot put $D = 1$ on
+# every training point and $D = 0$ on every generated point an infinitesimal distance away, so
+# what it measures is a *neural net distance* (Arora et al. 2017), which does generalise from
+# samples: its empirical value is close to its population value once the sample size exceeds
+# roughly the number of discriminator parameters (up to log factors). The price is the other
+# side of the same coin (lecture 06, section 8): a limited discriminator also cannot tell a
+# generator that memorised a finite set of points from the data, so a small neural net distance
+# does not imply $p_g = p_{data}$.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

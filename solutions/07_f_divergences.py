@@ -41,10 +41,12 @@
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
@@ -271,9 +273,11 @@ print("1 + log(p/q):", (1 + torch.log(p / q)).numpy().round(4))
 # $\mathrm{KL}(P\|Q) = \mathbb E_P[\log p/q]$ becomes very large wherever $P$ has mass and
 # $Q$ has almost none, so its minimiser spreads $Q$ over both modes (mass-covering, with much
 # of $Q$ between them). $\mathrm{KL}(Q\|P) = \mathbb E_Q[\log q/p]$ penalises $Q$ for putting mass
-# where $P$ has none, so it sits on one mode (mode-seeking). Maximum likelihood is the first;
-# GANs' divergences (JSD, reverse KL) behave more like the second, one reason for their sharp
-# samples and their mode dropping.
+# where $P$ has none, so it sits on one mode (mode-seeking). Maximum likelihood is the first.
+# The Jensen-Shannon divergence of the original GAN is *not* like reverse KL here: for the
+# lecture's two modes at $\pm 2$ (width 0.5), the JSD-optimal single Gaussian covers both,
+# $\mu = 0$, $\sigma \approx 2.04$ (JSD 0.2010), and sitting on one mode is only a local minimum
+# (0.2157). So the mode dropping of real GANs cannot be blamed on the JSD alone (question 8).
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **4.** Why does adding $c\,(u - 1)$ to $f$ leave $D_f$ unchanged? Use it to explain why the
@@ -287,6 +291,61 @@ print("1 + log(p/q):", (1 + torch.log(p / q)).numpy().round(4))
 # $f_{GAN}(u) = u\log u - (u+1)\log(u+1) = 2 f_{JS}(u) - (u - 1)\log 2 - \log 4$, so
 # $D_{GAN} = 2\,\mathrm{JSD} - \log 4$: an affine function of the JSD, with the same minimiser
 # $P = Q$ (where it equals $-\log 4$, the game value at the optimum).
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5.** Compute $f^*$ for $f(u) = u\log u$ by hand. Why does Pearson's printed
+# $f^*(t) = \frac14t^2 + t$ not matter for f-GAN training, although it is wrong for $t < -2$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# $f^*(t) = \sup_{u>0}\{tu - u\log u\}$; the derivative $t - \log u - 1$ vanishes at
+# $u = e^{t-1}$ (a maximum: the second derivative is $-1/u < 0$), so
+# $f^*(t) = t\,e^{t-1} - e^{t-1}(t-1) = e^{t-1}$, defined for every real $t$. For Pearson,
+# $f(u) = (u-1)^2$ on $u > 0$: the sup of $tu - (u-1)^2$ is at $u = 1 + t/2$ when that is
+# positive ($t > -2$), giving $\frac14t^2 + t$; for $t \le -2$ it is approached as $u \to 0$ and
+# equals $-1$. The printed form is larger there, so a critic using it gets a *looser* (still
+# valid) lower bound, and only at $t < -2$. The optimal critic is $T^* = f'(p/q) = 2(p/q - 1)
+# \ge -2$, so the optimum never visits that region, and the activation ($g_f(v) = v$) lets the
+# critic move out of it; the maximiser of the bound is the same.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6.** The variational bound is tight at $T^* = f'(p/q)$. What does a critic that reaches $T^*$
+# know about $P$ and $Q$, and why can a real critic not reach it in general?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_6", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# $f'$ is strictly increasing for a strictly convex $f$, so $T^*$ determines the density ratio
+# $p(x)/q(x) = (f')^{-1}(T^*(x))$ at every $x$: the critic is a density-ratio estimator (for the
+# GAN row, $T^* = \log D^*$ and the logit of $D^*$ is $\log p - \log q$, lecture 06). A real
+# critic is a network of finite size, trained for finitely many steps on finite samples: its
+# family may not contain $T^*$ (which can be arbitrarily steep, or infinite where $q = 0$), the
+# optimiser may not find the best member, and samples only constrain it where data fall. The
+# bound it reaches is then strictly below $D_f$ (section 5.1 measures the gap closing).
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_7_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7.** Which of KL and reverse KL would you choose to train a model that must never produce
+# implausible samples? Which for one that must not miss any kind of data point?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_7", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Never implausible samples: reverse KL, $\mathrm{KL}(Q\|P) = \mathbb E_Q[\log q/p]$, which is
+# large wherever the model puts mass and the data have little; it prefers to drop modes rather
+# than generate between them (mode seeking). Never miss a kind of data point: KL,
+# $\mathrm{KL}(P\|Q) = \mathbb E_P[\log p/q]$, which is infinite if the model gives zero density
+# to any region the data occupy (mode covering; it is maximum likelihood), at the price of mass
+# between the modes, that is, implausible samples.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_8_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **8.** The Jensen-Shannon row prefers covering in section 6, yet GANs are known for mode
+# collapse. Give two reasons from lectures 06 and 07.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex07_understanding_8", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# (1) The generator never descends the JSD itself: it follows the gradient of a finite critic
+# trained for a few steps on mini-batches, whose value is a neural net distance (lecture 06,
+# sections 7-8), and with the non-saturating cost the generator's objective against $D^*$ is
+# $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}$, whose reverse-KL part is mode seeking
+# (lecture 05). (2) The landscape is not convex in the generator's parameters (lecture 06,
+# section 10): sitting on one mode is a local minimum of the JSD, which gradient descent can
+# settle in. (3) The game alternates, and a generator that moves to the mode the current critic
+# rates best can be chased from mode to mode instead of spreading (lecture 08). Also, near
+# disjoint supports the JSD is flat (lecture 06, section 9) and gives no signal to spread.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

@@ -21,7 +21,7 @@ from genlab.gan import (
 from genlab.theory import optimal_discriminator
 from genlab.train import TrainingDiverged
 from genlab.widgets import gan_playground, measure_latency
-from genlab.widgets._svg import SvgPlot, ticks
+from genlab.widgets._svg import SvgPlot, tick_label, ticks
 
 LOG4 = math.log(4.0)
 
@@ -188,7 +188,7 @@ def test_divergence_stops_play_and_says_so(box, monkeypatch):
         raise TrainingDiverged("GAN training diverged at generator step 3: g_loss = nan")
 
     box.play.playing = True
-    monkeypatch.setattr(box.state.trainer, "step", diverge)
+    monkeypatch.setattr(box.state.trainer, "step_g", diverge)
     box.play.value = 1
     assert not box.play.playing
     assert "diverged" in box.readout.value and "genlab-gan-error" in box.readout.value
@@ -204,7 +204,7 @@ def test_ring_playground_shows_heatmap_and_mode_coverage():
     box = gan_playground(2, steps_per_frame=3)
     assert "genlab-gan-playground" in box._dom_classes
     assert "data:image/png;base64," in box.plot.value
-    label = re.search(r"modes covered (\d+)/(\d+)", box.plot.value)
+    label = re.search(r"modes covered: (\d+) of (\d+)", box.plot.value)
     assert label and int(label.group(2)) == 8
     state = box.state
     covered = modes_covered(state.trainer.target, state.last_picture.samples[None])[0]
@@ -213,7 +213,9 @@ def test_ring_playground_shows_heatmap_and_mode_coverage():
     box.buttons["step_g"].click()
     assert box.plot.value != before
     state.target_name.value = "mixture2d"
-    assert re.search(r"modes covered \d+/3", box.plot.value)
+    assert re.search(r"modes covered: \d+ of 3", box.plot.value)
+    assert re.search(r"<svg[^>]*genlab-gan-main", box.plot.value)
+    assert "D(x)</text>" in box.plot.value  # the heatmap's colour bar is labelled
 
 
 def test_bad_arguments_are_named():
@@ -315,7 +317,89 @@ def test_modes_covered_agrees_with_mode_coverage(trained):
     torch.testing.assert_close(mode_coverage(ring, both), hit.double().mean(1))
 
 
+def test_step_d_many_brings_d_onto_d_star_without_r1_and_is_recorded():
+    box = gan_playground(1, r1=0.0)
+    state = box.state
+    g_before = generator_params(box)
+    start = readout_number(box, "mean |D − D*| on data")
+    box.buttons["step_d_many"].click()
+    assert state.trainer.d_steps == 50 and state.trainer.step_count == 0
+    assert same(g_before, generator_params(box))
+    assert len(state.curves["d"]) == 50 and len(state.curves["g"]) == 0
+    # independently: D from the trainer against D* = p_data / (p_data + p_g) of its KDE
+    pic = state.trainer.picture()
+    on = pic.p_data >= 1e-2 * pic.p_data.max()
+    d = state.trainer.discriminator_on(pic.axis[:, None].float()).double()
+    error = float((d - pic.d_star).abs()[on].mean())
+    assert readout_number(box, "mean |D − D*| on data") == pytest.approx(error, abs=1e-3)
+    # from D = 1/2 (error ~0.5) most of the way to D*: the lecture's "D climbs towards D*"
+    assert start > 0.4 and error < 0.5 * start
+    # the D loss curve is drawn: a polyline in the loss panel
+    losses = box.plot.value.split("genlab-gan-losses", 1)[1].split("</svg>", 1)[0]
+    assert "<polyline" in losses
+
+
+def test_empty_values_show_a_dash_and_axes_stay_sane(box):
+    box.state.reset()
+    text = box.readout.value + box.plot.value
+    assert "nan" not in text.lower().replace("nats", "")
+    assert "—" in box.readout.value  # no D(x) averages before the first step
+    labels = re.findall(r">([^<>]*)</text>", box.plot.value)
+    assert labels and not any(t in ("-0", "−0") or "e-1" in t for t in labels), labels
+
+
+def test_mode_collapse_is_pointed_out(box):
+    state = box.state
+    generator = state.trainer.model.generator
+    last = [m for m in generator.modules() if isinstance(m, torch.nn.Linear)][-1]
+    mode = float(state.trainer.target.modes[0, 0])
+    with torch.no_grad():  # every sample on the first of the two modes
+        last.weight.zero_()
+        last.bias.fill_(mode)
+    state.trainer.step_count = 1
+    state.redraw()
+    covered = modes_covered(state.trainer.target, state.last_picture.samples[None])[0]
+    assert covered.tolist() == [True, False]
+    assert "mode collapse: G covers 1 of 2 modes" in box.readout.value
+    assert "mode collapse: G covers 1 of 2 modes" in box.plot.value
+    state.reset()
+    assert "mode collapse" not in box.readout.value
+
+
 # ---------------------------------------------------------------------------- SVG
+
+
+def _polyline_points(svg: str) -> np.ndarray:
+    pairs = re.findall(r'points="([^"]+)"', svg)
+    return np.array([[float(v) for v in p.split(",")] for s in pairs for p in s.split()])
+
+
+def test_svg_marks_stay_in_their_box_and_ticks_are_round():
+    plot = SvgPlot(200, 120, (0, 10), (0, 1))
+    plot.line(np.linspace(-5, 15, 41), np.linspace(-1, 2, 41), "red")  # beyond both limits
+    plot.area(np.linspace(0, 10, 11), np.full(11, 3.0), "blue")
+    plot.axes(xlabel="x", ylabel="y")
+    svg = plot.svg()
+    left, top, right, bottom = plot.box
+    xy = _polyline_points(svg)
+    assert len(xy) and (xy[:, 0] >= left - 1e-9).all() and (xy[:, 0] <= right + 1e-9).all()
+    assert (xy[:, 1] >= top - 1e-9).all() and (xy[:, 1] <= bottom + 1e-9).all()
+    assert f'clip-path="url(#{plot.id})"' in svg
+    np.testing.assert_allclose(ticks(-2.220446e-16, 1.0), [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert [tick_label(t) for t in ticks(-1e-17, 1000.0)] == [
+        "0",
+        "200",
+        "400",
+        "600",
+        "800",
+        "1000",
+    ]
+    assert "-0" not in [tick_label(t) for t in ticks(-1.0, 1.0)]
+    # the last x tick label ends inside the SVG instead of being cut at its edge
+    wide = SvgPlot(200, 120, (0, 1000), (0, 1), margin=(40, 2, 10, 30)).axes().svg()
+    assert re.search(r'<text x="199.0" y="[\d.]+" text-anchor="end"[^>]*>1000</text>', wide)
+    with pytest.raises(ValueError, match="xlim"):
+        SvgPlot(10, 10, (0, float("nan")), (0, 1))
 
 
 def test_svg_ticks_and_broken_lines():
@@ -378,27 +462,3 @@ def test_generator_density_sums_over_every_preimage():
     torch.testing.assert_close(density, expected, rtol=1e-3, atol=0)
     with pytest.raises(ValueError, match="span"):
         generator_density_1d(lambda z: z, x, span=0)
-
-
-def test_generator_density_of_a_network_matches_a_histogram():
-    from genlab.gan import generator_density_1d
-
-    G = init_toy_generator()
-    with torch.no_grad():
-        s = G(torch.randn(400_000, 1, generator=torch.Generator().manual_seed(5)))[:, 0].double()
-    lo, hi = torch.quantile(s[:100_000], torch.tensor([0.05, 0.95], dtype=torch.float64))
-    edges = torch.linspace(float(lo), float(hi), 21, dtype=torch.float64)
-    fine = torch.linspace(float(lo), float(hi), 2001, dtype=torch.float64)
-    density = generator_density_1d(G, fine)
-    mass = [
-        float(torch.trapezoid(density[(fine >= a) & (fine <= b)], fine[(fine >= a) & (fine <= b)]))
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ]
-    counts = torch.histogram(s, bins=edges).hist / len(s)
-    np.testing.assert_allclose(counts.numpy(), mass, rtol=0.06, atol=2e-3)
-
-
-def init_toy_generator():
-    from genlab.gan import default_setup, init_gan
-
-    return init_gan(default_setup("mixture1d")[0], seed=0).generator

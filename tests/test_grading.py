@@ -313,6 +313,14 @@ def _tamper(nb):
     nb.cells.insert(0, by_id["why"])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _grading_key(tmp_path_factory):
+    """Results are signed with a key of this module's own, not the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENLAB_GRADING_KEY_FILE", str(tmp_path_factory.mktemp("key") / "key"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Grade the hostile batch once; return (rows by (submission stem, question), out dir)."""
@@ -428,8 +436,8 @@ def test_mixed_batch_row_by_row(batch):
         "flood": "warning",
         "memory": "warning",
         "tampered": "warning",
-        "monkeypatch": "ok",
-        "builtins": "ok",
+        "monkeypatch": "warning",  # it imports genlab.grading.checks: flagged for review
+        "builtins": "warning",  # it imports builtins: flagged for review
         "forge": "ok",
         "invalid": "error",
     }
@@ -459,9 +467,8 @@ def test_mixed_batch_row_by_row(batch):
         )
         assert got == questions, submission
     assert len(rows) == 4 * len(expected)
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(
-        f"subs__{name}.md" for name in expected
-    )
+    titles = {p.read_text().splitlines()[0] for p in (out / "feedback").iterdir()}
+    assert titles == {f"# Feedback on subs/{name}.ipynb (99_tiny)" for name in expected}
 
 
 def test_solution_earns_full_marks_and_blank_earns_zero(batch):
@@ -530,11 +537,11 @@ def test_attacks_on_the_verdict_fail(attack, batch):
 
 def test_feedback_files(batch):
     _, out, _, _ = batch
-    feedback = (out / "feedback" / "subs__wrong.md").read_text()
+    feedback = next((out / "feedback").glob("subs_wrong-*.md")).read_text()
     assert feedback.startswith("# Feedback on subs/wrong.ipynb (99_tiny)")
     assert "| kl | 0 / 2 | ✘ the sign is flipped" in feedback
     assert "> Because the KL is a sum" in feedback  # the written answer, for the grader to read
-    assert "ZeroDivisionError" in (out / "feedback" / "subs__raises.md").read_text()
+    assert "ZeroDivisionError" in next((out / "feedback").glob("subs_raises-*.md")).read_text()
 
 
 def test_an_interrupted_run_resumes_from_the_cli(batch, capsys):

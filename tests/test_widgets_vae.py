@@ -468,3 +468,60 @@ def test_elbo_gap_explorer_errors():
         elbo_gap_explorer(lvm, torch.zeros(3, dtype=torch.float64), dim=1)
     with pytest.raises(ValueError, match="lvm"):
         elbo_gap_explorer(object(), torch.zeros(3, dtype=torch.float64))
+
+
+def test_latent_explorer_pad_shows_and_sets_z(vae):
+    from genlab import data
+
+    digits = data.digits("test")
+    box = latent_explorer(vae, data=digits.images[:60], labels=digits.labels[:60])
+    assert box.pad is not None and "genlab-pad-z" in box.pad.value
+    box.pad_input.value = "1.25,-0.5"  # what a click on the pad writes
+    torch.testing.assert_close(box.z(), torch.tensor([[1.25, -0.5]]))
+    assert [s.value for s in box.sliders] == [1.25, -0.5]
+    # the ring sits where z is: centre of the circle in data coordinates
+    cx, cy = (
+        float(v) for v in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', box.pad.value)[0]
+    )
+    left, top, right, bottom = (
+        float(v) for v in re.search(r'data-box="([^"]+)"', box.pad.value).group(1).split()
+    )
+    assert -3 + (cx - left) / (right - left) * 6 == pytest.approx(1.25, abs=0.02)
+    assert 3 - (cy - top) / (bottom - top) * 6 == pytest.approx(-0.5, abs=0.02)
+    box.pad_input.value = "not a point"  # ignored
+    torch.testing.assert_close(box.z(), torch.tensor([[1.25, -0.5]]))
+    with pytest.raises(ValueError, match="labels must have shape"):
+        latent_explorer(vae, data=digits.images[:5], labels=digits.labels[:4])
+
+
+def test_images_are_shown_at_a_constant_unstretched_size(vae):
+    from genlab.widgets._common import png_size
+
+    box = manifold_grid(vae, n=5)
+    sizes = set()
+    for n in (5, 10, 15):
+        box.n.value = n
+        assert max(int(box.image.width), int(box.image.height)) == 480
+        assert 480 / n >= 32  # every digit at least 32 px on screen
+        w, h = png_size(box.image.value)
+        assert int(box.image.width) / w == pytest.approx(int(box.image.height) / h)  # no stretch
+        sizes.add((box.image.width, box.image.height))
+    assert len(sizes) == 1
+    assert box.n.max == 15
+
+
+def test_vq_region_frames_the_code_cell_and_marks_what_changed():
+    from genlab.widgets.vqvae import region_image
+
+    recon = torch.zeros(1, 8, 8)
+    edited = recon.clone()
+    edited[0, 4:6, 0:2] = 1.0  # the change, inside cell (1, 0) of a 2 x 2 code grid
+    out = region_image(recon, edited, (1, 0), (2, 2), scale=4)  # (32, 32, 3)
+    assert out.shape == (32, 32, 3)
+    sky = np.array([0x56, 0xB4, 0xE9]) / 255
+    framed = np.all(np.isclose(out, sky, atol=1e-6), axis=-1)
+    rows, cols = np.nonzero(framed)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (16, 31, 0, 15)
+    vermillion = np.array([0xD5, 0x5E, 0x00]) / 255
+    changed = np.all(np.isclose(out, vermillion, atol=1e-6), axis=-1)
+    assert changed[18:24, 2:8].all() and not changed[:16].any()

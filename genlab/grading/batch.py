@@ -1,17 +1,22 @@
 """Grade a batch of submissions: ``DIR/grades.csv``, ``DIR/feedback/*.md``, resumable.
 
 Submissions are graded ``jobs`` at a time by worker processes (each grades one submission at
-a time, in its own kernel; see :mod:`genlab.grading.grader`). Every finished submission is
-recorded in ``DIR/results/<sha256 of the file>.json`` before ``grades.csv`` and its feedback
-file are rewritten (atomically), so an interrupted run resumes where it stopped: a result for
-the same bytes and the same solution notebook is reused. A worker that dies or overruns is
-replaced, and its submission gets rows saying why.
+a time, in its own kernel, sandboxed where possible; see :mod:`genlab.grading.grader`). A
+worker sends its result back through a pipe; this process signs it (HMAC-SHA256 with a key
+no kernel can see, :func:`grading_key`) and records it in ``DIR/results/<sha256 of the
+file>.json`` before ``grades.csv`` and the feedback files are rewritten (atomically), so an
+interrupted run resumes where it stopped: a result for the same bytes and the same solution
+notebook is reused if its signature holds, and regraded and reported if not. At the end of
+every run ``grades.csv``, every result and every feedback file are written again from the
+signed results. A worker that dies or overruns is replaced, and its submission gets rows
+saying why.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import multiprocessing
@@ -31,13 +36,47 @@ from genlab.grading.grader import (
     GradeConfig,
     SubmissionResult,
     grade_submission,
+    read_submission,
     rows_without_grading,
 )
 
-__all__ = ["CSV_COLUMNS", "BatchReport", "grade", "load_assignments"]
+__all__ = ["CSV_COLUMNS", "BatchReport", "grade", "grading_key", "load_assignments"]
 
 CSV_COLUMNS = ("submission", "question", "points", "max_points", "status", "message")
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2  # 2: signed
+KEY_ENV = "GENLAB_GRADING_KEY_FILE"
+
+
+def grading_key() -> bytes:
+    """The key results are signed with: ``$GENLAB_GRADING_KEY_FILE``, else
+    ``~/.config/genlab/grading.key`` (made on first use, readable by its owner only). Neither
+    is in a sandboxed kernel's view; the variable is not passed to kernels."""
+    given = os.environ.get(KEY_ENV)
+    if given:
+        path = Path(given)
+    else:
+        config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+        path = Path(config) / "genlab" / "grading.key"
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another grader made it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+        key = path.read_bytes()
+    if len(key) < 16:
+        raise ValueError(f"the grading key {path} must hold at least 16 bytes; got {len(key)}")
+    return key
+
+
+def _mac(record: dict, key: bytes) -> str:
+    body = {k: v for k, v in record.items() if k != "hmac"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(key, text.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def load_assignments(solutions: str | os.PathLike) -> dict[str, Assignment]:
@@ -51,26 +90,34 @@ def load_assignments(solutions: str | os.PathLike) -> dict[str, Assignment]:
     return found
 
 
-def _discover(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
-    """(file, name in the CSV) of every submission: a file as given, a folder's notebooks as
-    ``folder/relative/path.ipynb`` (hidden folders such as .ipynb_checkpoints skipped)."""
-    found = {}
+def _discover(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """(file, name in the CSV) of every submission, and the files left out. A file is taken
+    as given; a folder's notebooks as ``folder/relative/path.ipynb``, hidden files included,
+    but not those inside hidden folders (.ipynb_checkpoints, .git): those are listed as left
+    out. Symbolic links are kept here, to be refused with a row of their own."""
+    found, skipped = {}, []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for p in sorted(path.rglob("*.ipynb")):
                 relative = p.relative_to(path)
-                if p.is_file() and not any(s.startswith(".") for s in relative.parts):
-                    found.setdefault(
-                        p.resolve(), (p, (Path(path.resolve().name) / relative).as_posix())
-                    )
-        elif path.is_file():
-            found.setdefault(path.resolve(), (path, path.as_posix()))
+                label = (Path(path.resolve().name) / relative).as_posix()
+                if any(s.startswith(".") for s in relative.parts[:-1]):
+                    skipped.append(label)
+                elif p.is_symlink() or p.is_file():
+                    found.setdefault(_real(p), (p, label))
+        elif path.is_file() or path.is_symlink():
+            found.setdefault(_real(path), (path, path.as_posix()))
         else:
             raise FileNotFoundError(f"submission {path} does not exist")
     if not found:
         raise ValueError("no submissions found: give notebook files or folders that hold some")
-    return list(found.values())
+    return list(found.values()), skipped
+
+
+def _real(path: Path) -> Path:
+    """The path with its folders resolved but not the file itself (a link stays a link)."""
+    return Path(os.path.realpath(path.parent)) / path.name
 
 
 def _match(path: Path, data: bytes, assignments: dict[str, Assignment]) -> Assignment | None:
@@ -124,27 +171,39 @@ def _record(
     }
 
 
-def _read_record(path: Path, assignment: Assignment | None = None, *, check: bool = False):
+def _read_record(path: Path, sha: str, assignment: Assignment | None, key: bytes):
+    """(record, problem) of an earlier result: (record, None) if it can be reused; (None,
+    "missing" or "stale") if there is none or it is for another solution notebook or
+    version; (None, "forged") if it is not one this grader wrote (its signature fails)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "missing"
     except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or not isinstance(record.get("rows"), list):
-        return None
-    if check and (
+        return None, "forged"
+    if not (
+        isinstance(record, dict)
+        and isinstance(record.get("hmac"), str)
+        and hmac.compare_digest(record["hmac"].encode(), _mac(record, key).encode())
+        and record.get("submission_sha256") == sha
+        and isinstance(record.get("rows"), list)
+    ):
+        return None, "forged"
+    if (
         record.get("format") != RESULT_FORMAT
         or record.get("assignment_sha256") != (assignment.sha256 if assignment else None)
         or record.get("internal_error")
     ):
-        return None
-    return record
+        return None, "stale"
+    return record, None
 
 
 # ------------------------------------------------------------------------------ workers
 
 
-def _worker_loop(conn, config: dict, seed: int) -> None:
-    """Grade the submissions sent on ``conn``, one at a time, until None arrives."""
+def _worker_loop(conn, config: dict, seed: int, sandboxed: bool) -> None:
+    """Grade the submissions sent on ``conn`` (their bytes), one at a time, until None
+    arrives; send each record back. Nothing is read from or written to the output folder."""
     assignments: dict[str, Assignment] = {}
     config = GradeConfig(**config)
     while True:
@@ -154,27 +213,27 @@ def _worker_loop(conn, config: dict, seed: int) -> None:
             return
         if task is None:
             return
-        path, assignment_path, result_path = task
+        data, assignment_path = task
         start = time.monotonic()
-        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()
         assignment = assignments.get(assignment_path)
         if assignment is None:
             assignment = assignments[assignment_path] = Assignment.load(assignment_path)
         try:
-            result = grade_submission(path, assignment, config, seed)
+            result = grade_submission(
+                "<submission>", assignment, config, seed, data=data, sandboxed=sandboxed
+            )
         except Exception as err:  # a failure of the grader, not of the student: say so
             result = rows_without_grading(assignment, "error", f"internal grader error: {err}")
             result.internal_error = True
-        record = _record(result, sha, assignment, seed, time.monotonic() - start)
-        _write_atomic(Path(result_path), json.dumps(record, indent=1) + "\n")
-        conn.send(result_path)
+        conn.send(_record(result, sha, assignment, seed, time.monotonic() - start))
 
 
 class _Worker:
-    def __init__(self, context, config: GradeConfig, seed: int):
+    def __init__(self, context, config: GradeConfig, seed: int, sandboxed: bool):
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_loop, args=(child, asdict(config), seed), name="genlab-grade"
+            target=_worker_loop, args=(child, asdict(config), seed, sandboxed), name="genlab-grade"
         )
         self.process.start()
         child.close()
@@ -207,11 +266,17 @@ class BatchReport:
     reused: int  # submissions whose earlier result was reused
     internal_errors: int  # submissions the grader itself failed on
     rows: list[dict[str, str]]
+    rejected: list[str]  # submissions whose earlier result failed authentication: regraded
+    skipped: list[str]  # files in hidden folders, not graded
+    sandbox: str | None  # why kernels ran without a sandbox (None: they ran in one)
 
 
 def _feedback_path(out: Path, label: str) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "__", label.removesuffix(".ipynb")).strip("_.")
-    return out / "feedback" / f"{name or 'submission'}.md"
+    """``feedback/<slug>-<hash>.md``: the slug is readable, the hash of the whole name makes
+    it unique (``müller`` and ``möller`` share a slug, not a file)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", label.removesuffix(".ipynb")).strip("_.")
+    digest = hashlib.sha256(label.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return out / "feedback" / f"{slug[:80] or 'submission'}-{digest}.md"
 
 
 def _write_csv(out: Path, order: list[tuple[str, str]], records: dict[str, dict]) -> list[dict]:
@@ -256,57 +321,81 @@ def grade(
     seed: int | None = None,
     regrade: bool = False,
     progress: Callable[[str], None] | None = None,
+    sandboxed: bool | None = None,
 ) -> BatchReport:
     """Grade notebooks (files, or folders searched for ``*.ipynb``) against the solution
     notebooks in ``solutions``, into ``out``: ``grades.csv``, ``feedback/*.md`` and
     ``results/<sha256>.json``. ``assignment`` names the solution notebook for every
     submission (default: matched by grade_ids, then by file name). ``seed`` fixes the random
-    inputs (default: new ones every run). ``regrade`` ignores earlier results.
+    inputs (default: new ones every run). ``regrade`` ignores earlier results. ``sandboxed``:
+    run kernels in :mod:`genlab.grading.sandbox` (default: whenever it is available).
     """
+    from genlab.grading import sandbox
+
     config = config or GradeConfig()
     jobs = max(1, jobs or min(4, os.cpu_count() or 1))
     seed = secrets.randbits(48) if seed is None else seed
     say = progress or (lambda message: None)
     out = Path(out)
+    no_sandbox = sandbox.unavailable() if sandboxed is None else (None if sandboxed else "off")
+    sandboxed = no_sandbox is None
+    key = grading_key()
     assignments = load_assignments(solutions)
     if assignment is not None and assignment not in assignments:
         raise ValueError(f"assignment must be one of {', '.join(assignments)}; got {assignment!r}")
-    files = _discover(submissions)
+    files, skipped = _discover(submissions)
     (out / "results").mkdir(parents=True, exist_ok=True)
 
-    order, targets, records, todo = [], {}, {}, {}
+    order, targets, records, todo, rejected = [], {}, {}, {}, []
+
+    def sign(record: dict) -> dict:
+        return {**record, "hmac": _mac(record, key)}
+
     for path, label in files:
-        data = path.read_bytes()
+        try:
+            data = read_submission(path)
+        except ValueError as err:  # a link or a device: refused, and nothing of it echoed
+            sha = "refused:" + hashlib.sha256(label.encode("utf-8", "surrogateescape")).hexdigest()
+            order.append((label, sha))
+            target = assignments[assignment] if assignment else _match(path, b"", assignments)
+            result = rows_without_grading(target, "error", str(err))
+            records[sha] = sign(_record(result, sha, target, seed, 0))
+            continue
         sha = hashlib.sha256(data).hexdigest()
         order.append((label, sha))
         if sha in targets:
             continue  # the same bytes twice: graded once, reported under both names
         target = assignments[assignment] if assignment else _match(path, data, assignments)
         targets[sha] = target
-        result_path = out / "results" / f"{sha}.json"
-        previous = None if regrade else _read_record(result_path, target, check=True)
+        previous, problem = None, None
+        if not regrade:
+            previous, problem = _read_record(out / "results" / f"{sha}.json", sha, target, key)
+        if problem == "forged":
+            rejected.append(label)
+            say(f"results/{sha}.json for {label} was not written by this grader: regrading it")
         if previous is not None:
             records[sha] = previous
         elif target is None:
             reason = "no solution notebook matches it (use --assignment NAME)"
-            records[sha] = _record(rows_without_grading(None, "error", reason), sha, None, seed, 0)
+            result = rows_without_grading(None, "error", reason)
+            records[sha] = sign(_record(result, sha, None, seed, 0))
         else:
-            todo[sha] = path
+            todo[sha] = data
     say(f"{len(order)} submission(s): {len(todo)} to grade, {len(order) - len(todo)} known")
-    _write_csv(out, order, records)
     labels: dict[str, list[str]] = {}
     for label, sha in order:
         labels.setdefault(sha, []).append(label)
 
-    def finish(sha: str, record: dict) -> None:
-        records[sha] = record
-        _write_atomic(out / "results" / f"{sha}.json", json.dumps(record, indent=1) + "\n")
+    def save(sha: str) -> None:
+        if not sha.startswith("refused:"):
+            text = json.dumps(records[sha], indent=1) + "\n"
+            _write_atomic(out / "results" / f"{sha}.json", text)
         for label in labels[sha]:
-            _write_feedback(out, label, record)
-        _write_csv(out, order, records)
+            _write_feedback(out, label, records[sha])
 
     for sha in records:
-        finish(sha, records[sha])
+        save(sha)
+    _write_csv(out, order, records)
 
     context = multiprocessing.get_context("spawn")
     queue = list(todo)
@@ -317,29 +406,25 @@ def grade(
             while queue and sum(1 for w in workers if w.task) < jobs:
                 worker = next((w for w in workers if w.task is None), None)
                 if worker is None:
-                    worker = _Worker(context, config, seed)
+                    worker = _Worker(context, config, seed, sandboxed)
                     workers.append(worker)
                 sha = queue.pop(0)
-                result_path = out / "results" / f"{sha}.json"
-                result_path.unlink(missing_ok=True)
-                worker.conn.send((str(todo[sha]), str(targets[sha].path), str(result_path)))
+                worker.conn.send((todo[sha], str(targets[sha].path)))
                 worker.task = (sha, time.monotonic())
             busy = [w for w in workers if w.task]
             wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0)
             for worker in busy:
                 sha, started = worker.task
-                done = False
+                record = None
                 try:
-                    done = worker.conn.poll() and bool(worker.conn.recv())
+                    if worker.conn.poll():
+                        record = worker.conn.recv()
                 except (EOFError, OSError):
-                    done = False
+                    record = None
                 overdue = time.monotonic() - started > hard_limit
-                if not done and worker.process.is_alive() and not overdue:
+                if record is None and worker.process.is_alive() and not overdue:
                     continue
-                # Only a worker that reported back wrote the result (after stopping its
-                # kernel); a file left by a dead worker may have been written by the notebook.
-                record = _read_record(out / "results" / f"{sha}.json") if done else None
-                if record is None:
+                if not (isinstance(record, dict) and record.get("submission_sha256") == sha):
                     why = (
                         f"grading took longer than {hard_limit:g} s"
                         if overdue
@@ -351,13 +436,27 @@ def grade(
                     workers.remove(worker)
                 else:
                     worker.task = None
-                finish(sha, record)
+                records[sha] = sign(record)
+                save(sha)
+                _write_csv(out, order, records)
                 say(f"graded {labels[sha][0]}: {_summary(record)} ({record['seconds']:.1f} s)")
     finally:
         for worker in workers:
             worker.stop(kill=bool(worker.task))
-    for sha, record in records.items():  # rewrite, undoing any tampering during the run
-        _write_atomic(out / "results" / f"{sha}.json", json.dumps(record, indent=1) + "\n")
-    rows = _write_csv(out, order, records)
+        # Write everything again from the signed records, undoing any tampering during the run
+        # (an unsandboxed kernel can write to the output folder), interrupted or not.
+        for sha in records:
+            save(sha)
+        rows = _write_csv(out, order, records)
     internal = sum(1 for r in records.values() if r.get("internal_error"))
-    return BatchReport(out / "grades.csv", len(todo), len(order) - len(todo), internal, rows)
+    graded = len(todo)
+    return BatchReport(
+        out / "grades.csv",
+        graded,
+        len(order) - graded,
+        internal,
+        rows,
+        rejected,
+        skipped,
+        no_sandbox,
+    )

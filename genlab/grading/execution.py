@@ -1,16 +1,19 @@
 """Run a notebook's cells one by one in a fresh, resource-limited kernel (nbclient).
 
-:class:`Kernel` starts :mod:`genlab.grading.kernel` (memory, CPU-time and file-size limits)
-over unix sockets in a scratch folder, runs one cell at a time with a timeout, keeps at most
-``max_output_bytes`` of output, and tells what happened to each cell (:class:`Outcome`): it
-finished, raised, timed out, ran out of memory, or killed the kernel. Restarting is the
-caller's decision (see :mod:`genlab.grading.grader`).
+:class:`Kernel` starts :mod:`genlab.grading.kernel` (memory, CPU-time and file-size limits),
+in the sandbox of :mod:`genlab.grading.sandbox` where there is one, over unix sockets in the
+kernel's own folder; it runs one cell at a time with a timeout, keeps at most
+``max_output_bytes`` of output of any type (the answers a probe asked for aside), and tells
+what happened to each cell (:class:`Outcome`): it finished, raised, timed out, ran out
+of memory, or killed the kernel. Restarting is the caller's decision (see
+:mod:`genlab.grading.grader`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -18,9 +21,11 @@ from pathlib import Path
 
 import nbformat
 
-from genlab.grading import protocol
+from genlab.grading import protocol, sandbox
 
-__all__ = ["GradeConfig", "Kernel", "Outcome"]
+__all__ = ["ANSWER_BYTES", "GradeConfig", "Kernel", "Outcome"]
+
+ANSWER_BYTES = 8_000_000  # the largest answer message a probe may send back
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class GradeConfig:
     timeout: float = 300.0  # seconds for the whole submission
     max_output_bytes: int = 2_000_000  # output kept from the notebook's cells
     memory_mb: int = 2048  # memory the notebook may allocate beyond torch and genlab
-    restarts: int = 3  # kernel restarts after a cell that hangs or crashes
+    restarts: int = 3  # kernel restarts charged to one question (cells it needs hang or crash)
     device: str = "cpu"  # GENLAB_DEVICE inside the kernel
 
 
@@ -54,23 +59,25 @@ class Outcome:
         }.get(self.status, "ran")
 
 
-def _kernel_manager(config: GradeConfig, workdir: Path):
+def _kernel_manager(config: GradeConfig, box: Path, sandboxed: bool):
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
     cpu_seconds = int(2 * config.timeout + 120)
+    argv = [
+        sys.executable,
+        "-m",
+        "genlab.grading.kernel",
+        "--memory-mb",
+        str(config.memory_mb),
+        "--cpu-seconds",
+        str(cpu_seconds),
+        "--HistoryManager.enabled=False",
+        "-f",
+        "{connection_file}",
+    ]
     spec = KernelSpec(
-        argv=[
-            sys.executable,
-            "-m",
-            "genlab.grading.kernel",
-            "--memory-mb",
-            str(config.memory_mb),
-            "--cpu-seconds",
-            str(cpu_seconds),
-            "-f",
-            "{connection_file}",
-        ],
+        argv=sandbox.wrap(argv, box) if sandboxed else argv,
         display_name="genlab grading",
         language="python",
         metadata={},
@@ -80,10 +87,10 @@ def _kernel_manager(config: GradeConfig, workdir: Path):
         def get_kernel_spec(self, kernel_name, *args, **kwargs):
             return spec
 
-    if os.name == "posix":  # unix sockets in the scratch folder: no open ports
-        options = {"transport": "ipc", "ip": str(workdir / "ipc")}
-    else:  # pragma: no cover
-        options = {}
+    # the connection file and unix sockets live in the kernel's own folder: no open ports
+    options = {"connection_file": str(box / "kernel.json")}
+    if os.name == "posix":
+        options.update(transport="ipc", ip=str(box / "ipc"))
     return AsyncKernelManager(kernel_name="genlab-grading", kernel_spec_manager=_Specs(), **options)
 
 
@@ -91,11 +98,14 @@ def _make_client_class():
     from nbclient import NotebookClient
 
     class CappedClient(NotebookClient):
-        """nbclient that keeps at most ``cap`` bytes of output (answers have their own cap)."""
+        """nbclient that keeps at most ``cap`` bytes of output, whatever its MIME type. The
+        answers the grader asked for (``answers`` of them, while a probe runs) are the only
+        outputs kept outside the cap, each up to :data:`ANSWER_BYTES`."""
 
         cap = 2_000_000
         used = 0
         dropped = False
+        answers = 0  # answer messages still expected from the running cell
 
         def output(self, outs, msg, display_id, cell_index):
             content = msg.get("content", {})
@@ -104,8 +114,9 @@ def _make_client_class():
                 size = len(json.dumps(content, default=str))
             except (TypeError, ValueError):
                 return None
-            if protocol.ANSWER_MIME in data:
-                return super().output(outs, msg, display_id, cell_index) if size < 8e6 else None
+            if protocol.ANSWER_MIME in data and self.answers > 0 and size <= ANSWER_BYTES:
+                self.answers -= 1
+                return super().output(outs, msg, display_id, cell_index)
             if self.used + size > self.cap:
                 self.dropped = True
                 return None
@@ -115,11 +126,34 @@ def _make_client_class():
     return CappedClient
 
 
+def _matplotlib_dir(box: Path) -> str:
+    """A matplotlib folder in the box, with the grader's font list copied in if there is one
+    (building it again in every kernel would cost seconds)."""
+    folder = box / ".matplotlib"
+    folder.mkdir(exist_ok=True)
+    home = Path.home()
+    candidates = [home / ".cache" / "matplotlib", home / ".matplotlib"]
+    if os.environ.get("XDG_CACHE_HOME"):
+        candidates.insert(0, Path(os.environ["XDG_CACHE_HOME"]) / "matplotlib")
+    if os.environ.get("MPLCONFIGDIR"):
+        candidates.insert(0, Path(os.environ["MPLCONFIGDIR"]))
+    for candidate in candidates:
+        fonts = sorted(candidate.glob("fontlist-v*.json")) if candidate.is_dir() else []
+        if fonts:
+            shutil.copy(fonts[-1], folder / fonts[-1].name)
+            break
+    return str(folder)
+
+
 class Kernel:
     """One kernel at a time, cell by cell, with timeouts; restartable."""
 
-    def __init__(self, config: GradeConfig, workdir: Path):
-        self.config, self.workdir = config, workdir
+    def __init__(self, config: GradeConfig, workdir: Path, sandboxed: bool = False):
+        """``workdir`` is the grader's; the kernel's own folder is ``workdir/box``, the only
+        folder it can write to when ``sandboxed`` (see :mod:`genlab.grading.sandbox`)."""
+        self.config, self.workdir, self.sandboxed = config, workdir, sandboxed
+        self.box = workdir / "box"
+        self.box.mkdir(mode=0o700, exist_ok=True)
         self.client = None
         self._timeout = config.cell_timeout
         self._reply: dict = {}
@@ -136,13 +170,27 @@ class Kernel:
             MPLBACKEND="Agg",
             PYTHONDONTWRITEBYTECODE="1",
         )
+        env.pop("GENLAB_GRADING_KEY_FILE", None)
+        if self.sandboxed:  # nothing of the grader's home: every folder a kernel writes is its own
+            box = str(self.box)
+            env.update(
+                HOME=box,
+                TMPDIR=box,
+                IPYTHONDIR=f"{box}/.ipython",
+                MPLCONFIGDIR=_matplotlib_dir(self.box),
+                JUPYTER_RUNTIME_DIR=f"{box}/.jupyter",
+                JUPYTER_CONFIG_DIR=f"{box}/.jupyter",
+                JUPYTER_DATA_DIR=f"{box}/.jupyter",
+                XDG_CACHE_HOME=f"{box}/.cache",
+                XDG_CONFIG_HOME=f"{box}/.config",
+            )
         return env
 
     async def start(self) -> None:
         nb = nbformat.v4.new_notebook()
         client = self._client_class(
             nb,
-            km=_kernel_manager(self.config, self.workdir),
+            km=_kernel_manager(self.config, self.box, self.sandboxed),
             timeout_func=lambda cell: self._timeout,
             allow_errors=True,
             interrupt_on_timeout=False,
@@ -158,7 +206,7 @@ class Kernel:
         # The kernel's own stdout and stderr (crash messages, C-level prints) go to a log file.
         with open(self.workdir / "kernel.log", "ab") as log:
             await client.async_start_new_kernel(
-                cwd=str(self.workdir), env=self._env(), stdout=log, stderr=subprocess.STDOUT
+                cwd=str(self.box), env=self._env(), stdout=log, stderr=subprocess.STDOUT
             )
         await client.async_start_new_kernel_client()
 
@@ -185,10 +233,12 @@ class Kernel:
         except Exception:
             pass
 
-    async def run(self, source: str, timeout: float) -> Outcome:
+    async def run(self, source: str, timeout: float, answers: int = 0) -> Outcome:
+        """Run one cell; ``answers``: how many answer messages it may send outside the cap."""
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         client = self.client
+        client.answers = answers
         if not await client.km.is_alive():
             return Outcome("dead")  # it died after the previous cell finished
         cell = nbformat.v4.new_code_cell(source)
@@ -201,6 +251,7 @@ class Kernel:
         except DeadKernelError:
             return Outcome("died", outputs=list(cell.outputs))
         finally:
+            client.answers = 0
             client.nb.cells[-1] = nbformat.v4.new_code_cell("")  # keep no outputs around
         reply = self._reply
         if reply.get("status") == "error":

@@ -22,14 +22,15 @@ How one submission is graded (:func:`grade_submission`):
 Threat model. Nothing the kernel prints, raises or writes is taken as a verdict: a pass needs
 the right numbers for inputs the notebook has not seen. So monkeypatching ``check`` or the
 judge, redefining builtins (``AssertionError``, ``print``), forging answers, or writing result
-files (:mod:`genlab.grading.batch` rewrites them) cannot make a wrong answer pass; editing or
-deleting test cells does not remove them. What the grader cannot see is *how* the notebook
-computed the numbers: an answer that calls genlab's own implementation, or runs the solution
-notebook's code, passes (the notebook row flags imports of genlab's math modules for
-review). The kernel runs as the grader's user: code that deliberately attacks the grading
-machine (a process that outlives its kernel and rewrites the output folder later, killing
-the grader, reading other submissions) is out of scope here; grade inside a container for
-that (see ``docs/grading.md``).
+files (:mod:`genlab.grading.batch` signs its results and rewrites them) cannot make a wrong
+answer pass; editing or deleting test cells does not remove them. On Linux with bubblewrap
+the kernel runs in :mod:`genlab.grading.sandbox`: it sees genlab and the Python environment
+read-only (without the grader's references), its own folder with a copy of its submission,
+and nothing else: no other submission, no output folder, no network, no process of the
+grader's. A crash is charged to the questions that need the crashing cell (``restarts``
+each). What the grader cannot see is *how* the notebook computed the numbers: an answer
+that reaches genlab's own implementation is flagged on the notebook row
+(:func:`reference_routes`), one that copies its code is not.
 """
 
 from __future__ import annotations
@@ -68,14 +69,20 @@ __all__ = [
     "SubmissionResult",
     "build_plan",
     "grade_submission",
+    "read_submission",
+    "reference_routes",
     "rows_without_grading",
 ]
 
 NOTEBOOK_ROW = "notebook"
-_MATH_MODULES = re.compile(
-    r"\bgenlab\s*\.\s*(losses|theory|divergences|gan|models)\b|"
-    r"\bfrom\s+genlab\s+import\s+[^\n]*\b(losses|theory|divergences)\b"
-)
+# genlab's implementations of the exercises' math, and the grader's own references
+_REFERENCE_MODULES = {"losses", "theory", "divergences", "gan", "models", "questions", "checks"}
+_REGISTRY_NAMES = {"get_question", "registered_questions", "evaluate", "judge", "_QUESTIONS"}
+# ways to reach a module or a function without naming it in an import
+_DYNAMIC_MODULES = {"importlib", "runpy", "imp", "pkgutil", "builtins", "gc", "inspect", "ctypes"}
+_DYNAMIC_CALLS = {"__import__", "exec", "eval", "compile", "globals", "vars", "getattr"}
+_DYNAMIC_CALLS |= {"get_ipython"}  # magics and shell commands: code given as text
+_DYNAMIC_ATTRIBUTES = {"__dict__", "__globals__", "__builtins__", "__subclasses__", "__code__"}
 
 
 @dataclass
@@ -160,6 +167,74 @@ def _defines(source: str, name: str) -> bool:
         )
         is not None
     )
+
+
+def _parse(source: str):
+    """The cell's syntax tree as IPython runs it (magics and ``!shell`` lines become
+    ``get_ipython()`` calls), or None if it is not valid: then it runs nothing."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def reference_routes(source: str) -> set[str]:
+    """How a cell could reach genlab's implementations or the grader's references: imports of
+    genlab's math modules or of the grading registry, and any dynamic import or evaluation
+    (``importlib``, ``__import__``, ``exec``, ``getattr``, ``sys.modules``, ...) that could
+    reach them without naming them. Read from the cell's syntax tree, never run."""
+    import ast
+
+    tree = _parse(source)
+    if tree is None:
+        return set()
+    found = set()
+    allowed = set()  # %matplotlib is get_ipython().run_line_magic("matplotlib", ...)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) == "get_ipython().run_line_magic"
+            and [a.value for a in node.args[:1] if isinstance(a, ast.Constant)] == ["matplotlib"]
+        ):
+            allowed.add(id(node.func.value.func))
+
+    def module(name: str) -> None:
+        parts = name.split(".")
+        if parts[0] == "genlab" and _REFERENCE_MODULES & set(parts[1:]):
+            found.add(name)
+        elif parts[0] in _DYNAMIC_MODULES:
+            found.add(parts[0])
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                module(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            module(base)
+            for alias in node.names:
+                module(f"{base}.{alias.name}")
+                if base.startswith("genlab") and alias.name in _REGISTRY_NAMES:
+                    found.add(f"{base}.{alias.name}")
+        elif isinstance(node, ast.Attribute):
+            if node.attr in _REFERENCE_MODULES | _REGISTRY_NAMES and "genlab" in ast.unparse(
+                node.value
+            ):
+                found.add(f"genlab ... .{node.attr}")
+            elif node.attr in _DYNAMIC_ATTRIBUTES:
+                found.add(f".{node.attr}")
+            elif node.attr == "modules" and ast.unparse(node.value).endswith("sys"):
+                found.add("sys.modules")
+        elif isinstance(node, ast.Name) and node.id in _DYNAMIC_CALLS | _REGISTRY_NAMES:
+            if node.id == "get_ipython" and id(node) not in allowed:
+                found.add("IPython magics or shell commands")
+            elif node.id != "get_ipython":
+                found.add(f"{node.id}()" if node.id in _DYNAMIC_CALLS else node.id)
+    return found
 
 
 # ------------------------------------------------------------------ probes and verdicts
@@ -261,7 +336,14 @@ class _Grading:
     """The state of grading one submission: execute the plan, probe, then write the rows."""
 
     def __init__(
-        self, assignment: Assignment, nb, sha: str, config: GradeConfig, seed: int, workdir: Path
+        self,
+        assignment: Assignment,
+        nb,
+        sha: str,
+        config: GradeConfig,
+        seed: int,
+        workdir: Path,
+        sandboxed: bool = False,
     ):
         self.assignment, self.nb, self.sha, self.config, self.seed = (
             assignment,
@@ -271,13 +353,45 @@ class _Grading:
             seed,
         )
         self.plan, self.notes = build_plan(assignment, nb)
-        self.kernel = Kernel(config, workdir)
+        self.kernel = Kernel(config, workdir, sandboxed)
         self.deadline = time.monotonic() + config.timeout
         self.bad: dict[int, Outcome] = {}  # plan cells skipped after they hung or crashed
         self.last: dict[int, Outcome] = {}  # the latest outcome of every plan cell
         self.pending = [(q, p) for q in assignment.graded for p in q.probes]
         self.results: dict[tuple[str, Probe], tuple[str, str]] = {}  # -> (status, message)
         self.restarts, self.gave_up = 0, ""
+        # A restart is charged to the questions that need the cell (or check) that crashed:
+        # a question charged more than config.restarts times is not graded; the others are.
+        self.charged: dict[str, int] = {}
+        self.blame: list[str] = []  # the questions the next restart is charged to
+        # a backstop: each cell is skipped after it crashes, each check is run once
+        self.max_restarts = len(self.plan) + len(self.pending) + config.restarts
+
+    def _needs(self, index: int) -> list[str]:
+        """The questions that need plan cell ``index``."""
+        cell = self.plan[index]
+        return [
+            q.grade_id
+            for q in self.assignment.graded
+            if cell.grade_id in q.answer_ids
+            or any(_defines(cell.source, p.function) for p in q.probes)
+        ]
+
+    def _skip(self, index: int, outcome: Outcome) -> None:
+        self.bad[index] = outcome
+        self.blame = self._needs(index)
+
+    def _charge(self) -> None:
+        """Count a restart against the questions that caused it; give up on those over budget."""
+        for gid in self.blame:
+            self.charged[gid] = self.charged.get(gid, 0) + 1
+        over = {gid for gid, n in self.charged.items() if n > self.config.restarts}
+        for question, probe in [item for item in self.pending if item[0].grade_id in over]:
+            self.pending.remove((question, probe))
+            n = self.charged[question.grade_id]
+            why = f"not graded: the cells it needs crashed the kernel {n} times"
+            self.results[(question.grade_id, probe)] = ("error", why)
+        self.blame = []
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -296,8 +410,9 @@ class _Grading:
                 await self.kernel.stop()
                 if self.pending and not self.gave_up:
                     self.restarts += 1
-                    if self.restarts > self.config.restarts:
-                        self.gave_up = f"the kernel was restarted {self.config.restarts} times"
+                    self._charge()
+                    if self.restarts > self.max_restarts:
+                        self.gave_up = f"the kernel was restarted {self.restarts - 1} times"
         finally:
             await self.kernel.stop()
         return self._result()
@@ -318,11 +433,11 @@ class _Grading:
             if outcome.status == "dead":
                 if previous is None:
                     raise RuntimeError("the grading kernel died as it started")
-                self.bad[previous] = Outcome("died")  # it killed the kernel as it finished
+                self._skip(previous, Outcome("died"))  # it killed the kernel as it finished
                 return False
-            self.last[index] = outcome
+            self.last[index] = Outcome(outcome.status, outcome.ename, outcome.evalue)
             if outcome.status in ("timeout", "died", "memory"):
-                self.bad[index] = outcome
+                self._skip(index, self.last[index])
                 return False
             previous = index
         return True
@@ -345,17 +460,19 @@ class _Grading:
             q = get_question(probe.question)
             cases = case_inputs(q, probe.suite, _probe_seed(self.seed, self.sha, probe))
             nonce = secrets.token_hex(8)
-            outcome = await self.kernel.run(_request(q, probe, cases, nonce), self.timeout())
+            request = _request(q, probe, cases, nonce)
+            outcome = await self.kernel.run(request, self.timeout(), answers=1)
             if outcome.status == "dead":  # the notebook's last cell killed it as it ended
                 executed = [i for i in self.last if i not in self.bad]
                 if executed:
-                    self.bad[max(executed)] = Outcome("died")
+                    self._skip(max(executed), Outcome("died"))
                 return
             self.pending.pop(0)
             key = (question.grade_id, probe)
             if outcome.status in ("timeout", "died", "memory"):
                 what = outcome.describe(self.config.cell_timeout)
                 self.results[key] = ("failed", f"`{probe.function}` {what}")
+                self.blame = [question.grade_id]
                 return
             passed, message = _verdict(q, probe, cases, outcome, nonce)
             self.results[key] = ("passed", "") if passed else ("failed", message)
@@ -363,8 +480,11 @@ class _Grading:
     def _question_row(self, question: GradedQuestion) -> list:
         outcomes = [self.results.get((question.grade_id, p)) for p in question.probes]
         failed = [o for o in outcomes if o and o[0] == "failed"]
+        errors = [o for o in outcomes if o and o[0] == "error"]
         if failed:
             status, message = "failed", failed[0][1]
+        elif errors:
+            status, message = "error", errors[0][1]
         elif all(outcomes):
             status, message = "passed", "correct"
         else:
@@ -393,10 +513,14 @@ class _Grading:
             )
         if self.kernel.dropped_output:
             notes.append(f"output beyond {config.max_output_bytes} bytes was discarded")
-        if any(_MATH_MODULES.search(c.source) for c in self.plan if c.origin != "locked"):
+        routes = set().union(
+            *(reference_routes(c.source) for c in self.plan if c.origin != "locked")
+        )
+        if routes:
             notes.append(
-                "the notebook imports genlab's math modules: check that the answers "
-                "are the student's own"
+                "the notebook could reach genlab's implementations or the grader's references ("
+                + ", ".join(sorted(routes)[:6])
+                + "): check that the answers are the student's own"
             )
         raised = [
             f"{self.plan[i].label} {o.describe(config.cell_timeout)}"
@@ -456,30 +580,73 @@ def _feedback(assignment, rows, notes, raised, manual_answers) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _read_notebook(data: bytes):
+    """The notebook in ``data``, or ValueError saying why not, without quoting the file: a
+    file that is not a notebook may be anything (a key, a password file)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"it is not UTF-8 text (byte {err.start})") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"it is not JSON (line {err.lineno}, column {err.colno})") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("cells"), list):
+        raise ValueError("it has no list of cells")
+    for cell in obj["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise ValueError("a cell is not a notebook cell")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as err:
+        raise ValueError(f"nbformat cannot read it ({type(err).__name__})") from None
+
+
 def grade_submission(
-    path: str | os.PathLike, assignment: Assignment, config: GradeConfig, seed: int
+    path: str | os.PathLike,
+    assignment: Assignment,
+    config: GradeConfig,
+    seed: int,
+    *,
+    data: bytes | None = None,
+    sandboxed: bool | None = None,
 ) -> SubmissionResult:
-    """Grade one notebook file against ``assignment``; never raises for a bad submission."""
-    path = Path(path)
-    data = path.read_bytes()
+    """Grade one notebook (the bytes ``data``, else the file at ``path``) against
+    ``assignment``; never raises for a bad submission. ``sandboxed``: run its kernel in the
+    sandbox of :mod:`genlab.grading.sandbox` (default: whenever one is available)."""
+    from genlab.grading import sandbox
+
+    if data is None:
+        data = read_submission(path)
     sha = hashlib.sha256(data).hexdigest()
     try:
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-        if not isinstance(nb.get("cells"), list):
-            raise ValueError("it has no list of cells")
-        for cell in nb.cells:
-            if not isinstance(cell, dict) or cell.get("cell_type") not in (
-                "code",
-                "markdown",
-                "raw",
-            ):
-                raise ValueError("a cell is not a notebook cell")
-    except Exception as err:  # invalid JSON, not a notebook, not UTF-8
-        return rows_without_grading(
-            assignment, "error", f"not a valid notebook ({_one_line(err, 200)})"
-        )
+        nb = _read_notebook(data)
+    except ValueError as err:  # invalid JSON, not a notebook, not UTF-8
+        return rows_without_grading(assignment, "error", f"not a valid notebook ({err})")
+    if sandboxed is None:
+        sandboxed = sandbox.unavailable() is None
     workdir = Path(tempfile.mkdtemp(prefix="genlab-grade-"))
     try:
-        return asyncio.run(_Grading(assignment, nb, sha, config, seed, workdir).run())
+        grading = _Grading(assignment, nb, sha, config, seed, workdir, sandboxed)
+        (grading.kernel.box / "submission.ipynb").write_bytes(data)  # its own copy, to read
+        return asyncio.run(grading.run())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def read_submission(path: str | os.PathLike) -> bytes:
+    """The bytes of a submitted file; ValueError for a symbolic link or anything but a
+    regular file (it is not read, so nothing of what it points to can be echoed)."""
+    import stat
+
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
+    except OSError as err:
+        if os.path.islink(path):
+            raise ValueError("the file is a symbolic link; it was not read") from None
+        raise ValueError(f"the file cannot be read ({err.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise ValueError("the file is not a regular file; it was not read")
+        return f.read()

@@ -7,7 +7,8 @@ and every process it starts: its address space to what it uses now plus ``--memo
 machine), its CPU time (``RLIMIT_CPU``, a backstop behind the grader's timeouts), the size of
 any file it writes (``RLIMIT_FSIZE``) and core dumps. Limits are POSIX; the address-space limit
 needs Linux's ``/proc`` and is skipped elsewhere. The kernel also exits when the grader that
-started it dies (ipykernel watches its parent process).
+started it dies (ipykernel watches its parent process; in the sandbox, bubblewrap's
+``--die-with-parent`` does).
 """
 
 from __future__ import annotations

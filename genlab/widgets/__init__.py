@@ -12,6 +12,7 @@ from genlab.widgets._image import grid, to_png
 from genlab.widgets.conditional import attribute_controls
 from genlab.widgets.elbo_gap import elbo_gap_explorer
 from genlab.widgets.gan_playground import gan_playground
+from genlab.widgets.predict import predict
 from genlab.widgets.vae import interpolation, latent_explorer, manifold_grid, traversal
 from genlab.widgets.vqvae import codebook_viewer
 
@@ -25,6 +26,7 @@ __all__ = [
     "latent_explorer",
     "manifold_grid",
     "measure_latency",
+    "predict",
     "to_png",
     "traversal",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import struct
 import time
 from collections.abc import Iterable, Sequence
 
@@ -14,6 +15,9 @@ from genlab.widgets._image import auto_scale, to_png
 
 DESCRIPTION_STYLE = {"description_width": "7em"}
 SLIDER_LAYOUT = {"width": "22em"}
+MIN_CELL_PX = 32  # an 8 x 8 digit is shown at least this large
+# Images are scaled by the browser with nearest-neighbour sampling: digits stay sharp.
+_PIXELATED = "<style>.genlab-widget img{image-rendering:pixelated}</style>"
 
 
 def panel(name: str, children: Sequence[widgets.Widget], **parts) -> widgets.VBox:
@@ -21,7 +25,8 @@ def panel(name: str, children: Sequence[widgets.Widget], **parts) -> widgets.VBo
 
     Tests and notebooks reach the controls as ``box.sliders``, ``box.image``, ``box.button``...
     """
-    box = widgets.VBox(list(children), layout=widgets.Layout(align_items="flex-start"))
+    style = widgets.HTML(_PIXELATED, layout=widgets.Layout(display="none"))
+    box = widgets.VBox([*children, style], layout=widgets.Layout(align_items="flex-start"))
     box.add_class("genlab-widget")
     box.add_class(f"genlab-{name}")
     for key, value in parts.items():
@@ -54,8 +59,29 @@ def float_slider(description: str, value: float, low: float, high: float, step: 
 
 
 def image_widget(png: bytes = b"") -> widgets.Image:
-    """An ``ipywidgets.Image`` for PNG bytes (its size is the PNG's own)."""
-    return widgets.Image(value=png, format="png")
+    """An ``ipywidgets.Image`` for PNG bytes, shown at the PNG's own size (see :func:`show`)."""
+    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
+    if png:
+        show(image, png)
+    return image
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """``(width, height)`` of PNG bytes, read from the IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        raise ValueError("png must be PNG bytes (starting with the PNG signature)")
+    return struct.unpack(">II", png[16:24])
+
+
+def show(image: widgets.Image, png: bytes, side: int | None = None) -> None:
+    """Put ``png`` in ``image`` at its own size, or scaled so that its longer side is ``side``
+    pixels (a constant display size, whatever the PNG's); never stretched by the layout."""
+    w, h = png_size(png)
+    if side is not None:
+        f = side / max(w, h)
+        w, h = round(w * f), round(h * f)
+    image.value = png
+    image.width, image.height = str(w), str(h)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from genlab.widgets._common import (
     model_device,
     panel,
     row,
+    show,
 )
 from genlab.widgets._image import grid, to_png
 
@@ -146,7 +147,7 @@ def attribute_controls(
         y_now = y()
         with evaluating(cvae):
             images = cvae.mean(cvae.decode(z(), y_now.expand(n, -1))).float().cpu()
-        image.value = to_png(grid(images, nrow=n), scale=cell, cmap=cmap)
+        show(image, to_png(grid(images, nrow=n), scale=cell, cmap=cmap))
         if kind == "digits":
             shown = f"one-hot({controls['class'].value}) of {A} classes"
         else:

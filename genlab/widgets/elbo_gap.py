@@ -4,8 +4,9 @@ r"""The ELBO gap, live (lecture 01, slides "VAE objective", "Review: VAEs", "VAE
     \log p(x) = \mathcal L(x; q) + \mathrm{KL}\big(q(z) \,\|\, p(z|x)\big)
 
 on :class:`genlab.theory.LinearGaussianLVM`, where all three terms are exact. Sliders move a
-Gaussian :math:`q`; a bar splits :math:`\log p(x)` into the ELBO and the KL; the "E-step"
-button sets :math:`q \leftarrow p(z|x)` and the KL drops to 0. Every number is computed by the
+Gaussian :math:`q`; a plot shows :math:`q` against the posterior :math:`p(z|x)` it is measured
+against, a bar splits :math:`\log p(x)` into the ELBO and the KL; the "E-step" button sets
+:math:`q \leftarrow p(z|x)` and the KL drops to 0. Every number is computed by the
 model (``log_marginal``, ``elbo``, ``kl_to_posterior``, ``e_step``); none is re-derived here.
 """
 
@@ -14,16 +15,21 @@ from __future__ import annotations
 import math
 
 import ipywidgets as widgets
+import numpy as np
 import torch
-from torch.distributions import MultivariateNormal
+from torch.distributions import MultivariateNormal, Normal
 
+from genlab import palette
 from genlab._checks import tensor_arg
 from genlab.widgets._common import float_slider, latent_dims, panel, row
+from genlab.widgets._svg import SvgPlot
 
 __all__ = ["elbo_gap_explorer"]
 
 _LVM_METHODS = ("log_marginal", "elbo", "kl_to_posterior", "e_step")
-_ELBO_COLOR, _KL_COLOR, _LOGP_COLOR = "#4c72b0", "#dd8452", "#55a868"
+_ELBO_COLOR, _KL_COLOR, _LOGP_COLOR = palette.ELBO, palette.KL, palette.BLUISH_GREEN
+_MUTED = f"color:{palette.THEME['muted']}"
+STEPS_ACROSS = 100  # slider positions across the mean's range (arrow presses to cross it)
 
 
 def _one_observation(lvm, x) -> torch.Tensor:
@@ -44,19 +50,39 @@ def _bar(log_px: float, elbo: float, kl: float, floor: float) -> str:
     kl_w = min(max(kl / total, 0.0), 1.0) * 100
     kl_w = min(kl_w, 100 - elbo_w)
     off_scale = elbo < floor
-    seg = "height:1.7em;line-height:1.7em;color:white;overflow:hidden;white-space:nowrap;"
+    seg = "height:1.7em;line-height:1.7em;overflow:hidden;white-space:nowrap;"
+    track = palette.THEME["grid"]
     return (
         '<div style="width:34em;font-size:90%">'
-        f'<div class="genlab-logp-bar" style="{seg}width:100%;background:{_LOGP_COLOR};'
+        f'<div class="genlab-logp-bar" style="{seg}color:#000;width:100%;background:{_LOGP_COLOR};'
         f'padding-left:4px;box-sizing:border-box">log p(x) = {log_px:.4f}</div>'
-        '<div style="display:flex;margin-top:3px;background:#eee">'
-        f'<div class="genlab-elbo-bar" style="{seg}width:{elbo_w:.3f}%;background:{_ELBO_COLOR}">'
-        f"&nbsp;ELBO</div>"
-        f'<div class="genlab-kl-bar" style="{seg}width:{kl_w:.3f}%;background:{_KL_COLOR}">'
-        f"&nbsp;KL{' (off scale)' if off_scale else ''}</div></div>"
-        '<div style="display:flex;justify-content:space-between;color:#666">'
-        f"<span>{floor:.2f}</span><span>log p(x)</span></div></div>"
+        f'<div style="display:flex;margin-top:3px;background:{track}">'
+        f'<div class="genlab-elbo-bar" style="{seg}color:#fff;width:{elbo_w:.3f}%;'
+        f'background:{_ELBO_COLOR}">&nbsp;ELBO</div>'
+        f'<div class="genlab-kl-bar" style="{seg}color:#000;width:{kl_w:.3f}%;'
+        f'background:{_KL_COLOR}">&nbsp;KL{" (off scale)" if off_scale else ""}</div></div>'
+        f'<div style="display:flex;justify-content:space-between;{_MUTED}">'
+        f"<span>{floor:.2f}</span><span>log p(x)</span></div>"
+        f'<div class="genlab-bar-note" style="{_MUTED}">Both bars share one scale: the left end '
+        f"is log p(x) − {log_px - floor:.2f} nats (twice the KL of the starting q, mean 0 and "
+        "log-variance 0), so the ELBO bar shrinks as the KL grows.</div></div>"
     )
+
+
+def _picture(axis: np.ndarray, posterior_pdf: np.ndarray, q, dim: int, kl: float) -> str:
+    """q(z[dim]) against p(z[dim] | x): the two densities whose KL the bar shows."""
+    m = float(q.loc[0, dim])
+    s = math.sqrt(float(q.covariance_matrix[0, dim, dim]))
+    q_pdf = Normal(m, s).log_prob(torch.from_numpy(axis)).exp().numpy()
+    top = 1.1 * max(float(posterior_pdf.max()), float(q_pdf.max()))
+    plot = SvgPlot(330, 190, (axis[0], axis[-1]), (0.0, top), margin=(46, 10, 20, 34))
+    plot.area(axis, posterior_pdf, palette.POSTERIOR, 0.35)
+    plot.line(axis, posterior_pdf, palette.POSTERIOR, 1.6)
+    plot.line(axis, q_pdf, palette.APPROXIMATE, 2.2, dash="6,3")
+    plot.note(f"KL = {kl:.3f} nats", corner="top-right")
+    plot.legend([("p(z|x)", palette.POSTERIOR), ("q(z)", palette.APPROXIMATE)])
+    plot.axes(xlabel=f"z[{dim}]", ylabel="density")
+    return plot.svg("genlab-svg genlab-elbo-densities")
 
 
 def _table(numbers: dict[str, float], q: tuple[float, float], post: tuple[float, float], d: int):
@@ -73,7 +99,7 @@ def _table(numbers: dict[str, float], q: tuple[float, float], post: tuple[float,
     )
     return (
         f"<table class='genlab-elbo-numbers'>{body}</table>"
-        f"<div style='color:#666'>q: mean {q[0]:.3f}, log-variance {q[1]:.3f} &nbsp;·&nbsp; "
+        f"<div style='{_MUTED}'>q: mean {q[0]:.3f}, log-variance {q[1]:.3f} &nbsp;·&nbsp; "
         f"p(z[{d}]|x): mean {post[0]:.3f}, log-variance {post[1]:.3f}</div>"
     )
 
@@ -91,8 +117,10 @@ def elbo_gap_explorer(lvm, x: torch.Tensor, *, dim: int = 0) -> widgets.VBox:
     0 and log-variance 0), at least 1 nat; a larger KL is marked "off scale".
 
     Parts: ``sliders`` (mean, log-variance), ``button`` (E-step: :math:`q \leftarrow p(z|x)`),
-    ``readout`` (the numbers), ``bar``, ``numbers`` (a dict ``log_px``, ``elbo``, ``kl``
-    refreshed on every change), ``q()`` (the current :math:`q`, batch (1,), event (k,)).
+    ``readout`` (the numbers), ``bar``, ``picture`` (an SVG of :math:`q(z_{dim})` and
+    :math:`p(z_{dim}|x)`, the marginals along the slider's coordinate), ``numbers`` (a dict
+    ``log_px``, ``elbo``, ``kl`` refreshed on every change), ``q()`` (the current :math:`q`,
+    batch (1,), event (k,)).
     CSS class ``genlab-elbo-gap``.
     """
     missing = [m for m in _LVM_METHODS if not callable(getattr(lvm, m, None))]
@@ -119,16 +147,22 @@ def elbo_gap_explorer(lvm, x: torch.Tensor, *, dim: int = 0) -> widgets.VBox:
         return MultivariateNormal(loc[None], covariance_matrix=cov[None])
 
     reach = max(3.0, math.ceil(abs(m_post) + 3 * math.exp(0.5 * logvar_post)))
-    mean_slider = float_slider(f"q mean z[{dim}]", 0.0, -reach, reach, 0.01, readout_format=".3f")
+    step = 2 * reach / STEPS_ACROSS  # 0.06 for the range -3..3: 100 arrow presses across
+    mean_slider = float_slider(f"q mean z[{dim}]", 0.0, -reach, reach, step, readout_format=".3f")
     low, high = min(-4.0, math.floor(logvar_post) - 1.0), max(2.0, math.ceil(logvar_post) + 1.0)
-    logvar_slider = float_slider("q log-var", 0.0, low, high, 0.01, readout_format=".3f")
+    logvar_slider = float_slider("q log-var", 0.0, low, high, 0.05, readout_format=".3f")
     button = widgets.Button(
         description="E-step", icon="bullseye", tooltip="Set q to the exact posterior p(z|x)"
     )
     bar = widgets.HTML()
     readout = widgets.HTML()
+    picture = widgets.HTML()
+    picture.add_class("genlab-elbo-picture")
+    axis = np.linspace(-reach - 1.0, reach + 1.0, 241)
+    posterior_pdf = Normal(m_post, math.exp(0.5 * logvar_post)).log_prob(torch.from_numpy(axis))
+    posterior_pdf = posterior_pdf.exp().numpy()
     numbers: dict[str, float] = {}
-    state = {"q": q_from(0.0, 0.0), "hold": False}
+    state = {"q": q_from(0.0, 0.0), "hold": False, "e_step": False}
     kl_max = max(2.0 * float(lvm.kl_to_posterior(x, state["q"])[0]), 1.0)
 
     def show() -> None:
@@ -140,18 +174,22 @@ def elbo_gap_explorer(lvm, x: torch.Tensor, *, dim: int = 0) -> widgets.VBox:
         )
         bar.value = _bar(log_px, numbers["elbo"], numbers["kl"], floor=log_px - kl_max)
         q_params = (mean_slider.value, logvar_slider.value)
+        picture.value = _picture(axis, posterior_pdf, q, dim, numbers["kl"])
         readout.value = _table(numbers, q_params, (m_post, logvar_post), dim)
 
     def on_slider(_change=None) -> None:
         if state["hold"]:
             return
         m, logvar = mean_slider.value, logvar_slider.value
-        # At the sliders' resolution this is the posterior (the browser rounds the values the
-        # E-step sets to the slider step and sends them back): keep q exact there.
+        # Right after the E-step the browser rounds the values it set to the slider step and
+        # sends them back: within half a step of the posterior, q stays the exact posterior.
+        # Any other move (or a student's own move to that point) rebuilds q from the sliders.
         at_posterior = (
-            abs(m - m_post) <= mean_slider.step / 2
+            state["e_step"]
+            and abs(m - m_post) <= mean_slider.step / 2
             and abs(logvar - logvar_post) <= logvar_slider.step / 2
         )
+        state["e_step"] = at_posterior
         state["q"] = lvm.e_step(x) if at_posterior else q_from(m, logvar)
         show()
 
@@ -162,6 +200,7 @@ def elbo_gap_explorer(lvm, x: torch.Tensor, *, dim: int = 0) -> widgets.VBox:
         finally:
             state["hold"] = False
         state["q"] = lvm.e_step(x)  # exact, not rebuilt from slider values
+        state["e_step"] = True
         show()
 
     mean_slider.observe(on_slider, names="value")
@@ -174,12 +213,13 @@ def elbo_gap_explorer(lvm, x: torch.Tensor, *, dim: int = 0) -> widgets.VBox:
         [
             title,
             row([widgets.VBox([mean_slider, logvar_slider, button]), readout], align="flex-start"),
-            bar,
+            row([picture, bar], align="flex-start"),
         ],
         sliders=(mean_slider, logvar_slider),
         button=button,
         readout=readout,
         bar=bar,
+        picture=picture,
         numbers=numbers,
         q=lambda: state["q"],
     )

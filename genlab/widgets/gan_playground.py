@@ -17,19 +17,23 @@ The Play button is an ``ipywidgets.Play``: the browser ticks it, and each tick r
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import replace
 
 import ipywidgets as widgets
 import numpy as np
+import torch
 
+from genlab import palette
 from genlab._checks import choice, positive_int
 from genlab.gan import (
     OBJECTIVES,
     PRIORS,
     GANTrainConfig,
     GANTrainer,
+    classify_runs,
     default_setup,
     init_gan,
     make_target,
@@ -37,23 +41,44 @@ from genlab.gan import (
 )
 from genlab.losses import GENERATOR_KINDS
 from genlab.train import TrainingDiverged
-from genlab.widgets._common import DESCRIPTION_STYLE, SLIDER_LAYOUT, float_slider, panel, row
-from genlab.widgets._image import to_png
+from genlab.widgets._common import float_slider, panel, row
+from genlab.widgets._image import to_png, to_uint8
 from genlab.widgets._svg import SvgPlot
 
 __all__ = ["gan_playground"]
 
-DATA, FAKE, DISC, OPTIMAL = "#2a9d55", "#8e44ad", "#1f6fb4", "#222222"
-D_LOSS, G_LOSS = "#1f6fb4", "#8e44ad"
+DATA, FAKE, DISC = palette.DATA, palette.FAKE, palette.DISCRIMINATOR
+OPTIMAL, JSD_COLOR = palette.THEME["reference"], palette.DIVERGENCE
+D_LOSS, G_LOSS = palette.DISCRIMINATOR, palette.FAKE
 WIDTHS = (4, 8, 16, 32, 64, 128)
+R1_CHOICES = (0.0, 1.0, 10.0, 30.0)
+D_BURST = 50  # discriminator steps of the "Step D ×50" button
 TARGETS_2D = ("ring", "mixture2d")
 LOG4 = math.log(4.0)
-CURVE_STEPS = 400  # steps of loss curve shown
+CURVE_STEPS = 400  # updates of each loss curve shown
+COLLAPSE_EVERY = 50  # while playing, the collapse verdict is renewed every 50 generator steps
+EMPTY = "—"  # a value that does not exist yet (no step taken)
+CONTROL_STYLE = {"description_width": "6.5em"}
+CONTROL_WIDTH = "260px"
+#: The heatmap's colour scale for D(x): grey from D = 0 (dark) to D = 1 (white). Grey carries
+#: no hue, so the blue data and orange samples stay apart from it under any colour vision.
+HEAT_LUT = np.round(np.linspace(0.42, 1.0, 256)[:, None] * 255 * np.ones(3)).astype(np.uint8)
+
+
+def _number(value: float, fmt: str) -> str:
+    """``value`` formatted, or an em dash where it does not exist (NaN, None)."""
+    if value is None or not math.isfinite(value):
+        return EMPTY
+    return format(value, fmt)
 
 
 def _means(modes: int, separation: float) -> list[float]:
     """``modes`` means centred on 0, ``separation`` apart."""
     return [(i - (modes - 1) / 2) * separation for i in range(modes)]
+
+
+def _layout() -> widgets.Layout:
+    return widgets.Layout(width=CONTROL_WIDTH)
 
 
 def _log_slider(description, value, low_exp, high_exp):
@@ -66,8 +91,8 @@ def _log_slider(description, value, low_exp, high_exp):
         description=description,
         readout_format=".1e",
         continuous_update=False,
-        style=DESCRIPTION_STYLE,
-        layout=widgets.Layout(**SLIDER_LAYOUT),
+        style=CONTROL_STYLE,
+        layout=_layout(),
     )
 
 
@@ -78,8 +103,8 @@ def _int_slider(description, value, low, high):
         max=high,
         description=description,
         continuous_update=False,
-        style=DESCRIPTION_STYLE,
-        layout=widgets.Layout(**SLIDER_LAYOUT),
+        style=CONTROL_STYLE,
+        layout=_layout(),
     )
 
 
@@ -88,8 +113,8 @@ def _dropdown(description, options, value):
         options=list(options),
         value=value,
         description=description,
-        style=DESCRIPTION_STYLE,
-        layout=widgets.Layout(width="22em"),
+        style=CONTROL_STYLE,
+        layout=_layout(),
     )
 
 
@@ -100,9 +125,12 @@ class _Playground:
         self.dim = dim
         self.base_config = config
         self.model_config = model_config
+        # loss curves: (update, value) pairs, where update counts D and G updates together
         self.curves: dict[str, deque] = {k: deque(maxlen=CURVE_STEPS) for k in ("d", "g")}
         self.jsd_curve: deque = deque(maxlen=CURVE_STEPS)
         self.error = ""
+        self.uid = f"genlab-gan-{next(_instances)}"  # clip-path ids, unique in the page
+        self._classified = (0, False)  # (generator step, mode collapsed?) of the last verdict
         c = config
         # -- controls -------------------------------------------------------------------
         if dim == 1:
@@ -111,6 +139,8 @@ class _Playground:
                 "separation", 4.0, 1.0, 6.0, 0.5, continuous_update=False
             )
             self.std = float_slider("mode std", 0.5, 0.1, 1.0, 0.05, continuous_update=False)
+            for slider in (self.separation, self.std):
+                slider.style, slider.layout = CONTROL_STYLE, _layout()
             target_controls = [self.modes, self.separation, self.std]
         else:
             self.target_name = _dropdown("target", TARGETS_2D, target)
@@ -122,7 +152,11 @@ class _Playground:
         self.lr_g = _log_slider("lr G", c.lr, -4, -1.5)
         self.lr_d = _log_slider("lr D", c.lr_d or c.lr, -4, -1.5)
         self.k = _int_slider("k (D steps)", c.k, 1, 10)
+        r1_options = sorted({*R1_CHOICES, float(c.r1)})
+        self.r1 = _dropdown("R1 γ", [(f"{g:g}", g) for g in r1_options], float(c.r1))
+        self.r1.tooltip = "R1 penalty on D's gradient at real data (0: the slides' plain game)"
         self.optimal = widgets.Checkbox(value=False, description="D = D* (optimal)", indent=False)
+        self.optimal.layout.width = CONTROL_WIDTH
         self.steps_per_frame = _int_slider("steps/frame", steps_per_frame, 1, 50)
         self.play = widgets.Play(
             value=0,
@@ -133,16 +167,23 @@ class _Playground:
             description="Play",
             show_repeat=False,
         )
+        self.play.layout.width = "108px"
         self.step_d_button = widgets.Button(description="Step D", tooltip="one discriminator step")
+        self.step_d_many_button = widgets.Button(
+            description=f"Step D ×{D_BURST}",
+            tooltip=f"{D_BURST} discriminator steps, the generator frozen: D climbs towards D*",
+        )
         self.step_g_button = widgets.Button(description="Step G", tooltip="one generator step")
         self.step_button = widgets.Button(description="Step", tooltip="k D steps, then one G step")
         self.reset_button = widgets.Button(description="Reset", button_style="warning")
-        for b in (self.step_d_button, self.step_g_button, self.step_button, self.reset_button):
-            b.layout.width = "7em"
+        for b in (self.step_button, self.reset_button, self.step_d_button, self.step_g_button):
+            b.layout.width = "76px"
+        self.step_d_many_button.layout.width = "108px"
         self.plot = widgets.HTML()
         self.plot.add_class("genlab-gan-plot")
         self.readout = widgets.HTML()
         self.readout.add_class("genlab-gan-readout")
+        self.readout.layout.width = CONTROL_WIDTH
         self.target_controls = target_controls
         # -- the trainer ------------------------------------------------------------------
         self.trainer = GANTrainer(init_gan(model_config, c.seed), self._target(), config)
@@ -150,12 +191,13 @@ class _Playground:
         # -- wiring -----------------------------------------------------------------------
         self.play.observe(self._on_play, names="value")
         self.step_d_button.on_click(lambda _: self.step_d())
+        self.step_d_many_button.on_click(lambda _: self.step_d(D_BURST))
         self.step_g_button.on_click(lambda _: self.step_g())
         self.step_button.on_click(lambda _: self.frame(steps=1))
         self.reset_button.on_click(lambda _: self.reset())
         for control in (*target_controls, self.prior, self.g_width, self.d_width):
             control.observe(lambda _: self.rebuild(), names="value")
-        for control in (self.objective, self.lr_g, self.lr_d, self.k, self.optimal):
+        for control in (self.objective, self.lr_g, self.lr_d, self.k, self.r1, self.optimal):
             control.observe(lambda _: self.reconfigure(), names="value")
         self._sync_optimal()
         self.redraw()
@@ -175,6 +217,7 @@ class _Playground:
             lr=self.lr_g.value,
             lr_d=self.lr_d.value,
             k=self.k.value,
+            r1=float(self.r1.value),
             prior=self.prior.value,
             optimal_d=self.optimal.value and objective in GENERATOR_KINDS,
         )
@@ -205,7 +248,7 @@ class _Playground:
         self.redraw()
 
     def reconfigure(self) -> None:
-        """Objective, learning rates, k or D* mode: changed live, between steps."""
+        """Objective, learning rates, k, R1 or D* mode: changed live, between steps."""
         self._sync_optimal()
         self.trainer.configure(**{k: getattr(self._config(), k) for k in _LIVE})
         self.redraw()
@@ -222,6 +265,11 @@ class _Playground:
         self.play.playing = False
 
     # -- stepping ------------------------------------------------------------------------
+    @property
+    def updates(self) -> int:
+        """Discriminator plus generator updates so far: the x-axis of the loss curves."""
+        return self.trainer.d_steps + self.trainer.step_count
+
     def _guarded(self, fn) -> bool:
         try:
             fn()
@@ -231,31 +279,38 @@ class _Playground:
             return False
         return True
 
-    def _record(self) -> None:
-        last = self.trainer.last
-        if "d_loss" in last:
-            self.curves["d"].append(last["d_loss"])
-        if "g_loss" in last:
-            self.curves["g"].append(last["g_loss"])
+    def _step_d(self) -> bool:
+        if not self._guarded(self.trainer.step_d):
+            return False
+        self.curves["d"].append((self.updates, self.trainer.last["d_loss"]))
+        return True
 
-    def step_d(self) -> None:
-        """One discriminator update; the generator does not move."""
-        self._guarded(self.trainer.step_d)
+    def _step_g(self) -> bool:
+        if not self._guarded(self.trainer.step_g):
+            return False
+        self.curves["g"].append((self.updates, self.trainer.last["g_loss"]))
+        return True
+
+    def step_d(self, steps: int = 1) -> None:
+        """``steps`` discriminator updates (recorded); the generator does not move."""
+        for _ in range(positive_int("steps", steps)):
+            if not self._step_d():
+                break
         self.redraw()
 
     def step_g(self) -> None:
         """One generator update against the current discriminator."""
-        if self._guarded(self.trainer.step_g):
-            self._record()
+        self._step_g()
         self.redraw()
 
     def frame(self, steps: int | None = None) -> None:
-        """``steps`` (default: the slider's) full steps, then one redraw."""
+        """``steps`` (default: the slider's) full steps (k D updates, one G), then one redraw."""
         steps = self.steps_per_frame.value if steps is None else positive_int("steps", steps)
         for _ in range(steps):
-            if not self._guarded(self.trainer.step):
+            if not all(self._step_d() for _ in range(self.trainer.config.k)):
                 break
-            self._record()
+            if not self._step_g():
+                break
         self.redraw()
 
     def _on_play(self, change) -> None:
@@ -263,132 +318,217 @@ class _Playground:
             self.frame()
 
     # -- drawing -------------------------------------------------------------------------
+    def _id(self, panel: str) -> str:
+        return f"{self.uid}-{panel}"
+
     def redraw(self) -> None:
         pic = self.trainer.picture()
         self.last_picture = pic
-        if self.trainer.step_count and (not self.jsd_curve or self._new_step()):
-            self.jsd_curve.append((self.trainer.step_count, pic.jsd))
+        updates = self.updates
+        if updates and (not self.jsd_curve or self.jsd_curve[-1][0] != updates):
+            self.jsd_curve.append((updates, pic.jsd))
+        self.coverage = self._coverage_of(pic)
         self.plot.value = self._panels(pic)
         self.readout.value = self._readout(pic)
 
-    def _new_step(self) -> bool:
-        return self.jsd_curve[-1][0] != self.trainer.step_count
+    def _coverage_of(self, pic) -> dict:
+        """Modes covered (:func:`genlab.gan.modes_covered`) and whether G has collapsed."""
+        target = self.trainer.target
+        samples = pic.samples[None]
+        covered = modes_covered(target, samples)[0].numpy().astype(bool)
+        steps = self.trainer.step_count
+        if covered.all() or steps == 0:  # it cannot have collapsed
+            self._classified = (steps, False)
+        elif not self.play.playing or steps - self._classified[0] >= COLLAPSE_EVERY:
+            outcome = classify_runs(target, samples, torch.tensor([pic.jsd]))[0]
+            self._classified = (steps, outcome == "mode_collapsed")
+        return {"covered": covered, "collapsed": self._classified[1]}
+
+    def _collapse_note(self) -> str:
+        hit = self.coverage["covered"]
+        return f"mode collapse: G covers {int(hit.sum())} of {len(hit)} modes"
 
     def _panels(self, pic) -> str:
         main = self._main_1d(pic) if self.dim == 1 else self._main_2d(pic)
-        side = self._generator_map() if self.dim == 1 else self._coverage(pic)
+        side = self._generator_map() if self.dim == 1 else self._coverage_panel()
+        losses, jsd = self._losses()
+        box = "display:flex;gap:6px;align-items:flex-start"
         return (
-            f'<div style="display:flex;flex-wrap:wrap;gap:6px">{main}{side}{self._losses()}</div>'
+            f'<div style="display:flex;flex-direction:column;gap:4px">'
+            f'<div style="{box}">{main}{side}</div><div style="{box}">{losses}{jsd}</div></div>'
         )
 
     def _main_1d(self, pic) -> str:
         x = pic.axis.numpy()
         p_data, p_g = pic.p_data.numpy(), pic.p_g.numpy()
         top = 1.15 * max(float(p_data.max()), 1e-6)
-        plot = SvgPlot(470, 250, (x[0], x[-1]), (0.0, 1.05), margin=(34, 10, 22, 22))
+        plot = SvgPlot(
+            430, 236, (x[0], x[-1]), (0.0, 1.05), margin=(46, 10, 20, 32), clip_id=self._id("main")
+        )
         # densities share the [0, 1.05] axis with D: scaled by the data density's peak
-        plot.area(x, p_data / top, DATA, 0.35).area(x, np.minimum(p_g / top, 1.04), FAKE, 0.3)
+        plot.area(x, p_data / top, DATA, 0.35).area(x, np.minimum(p_g / top, 1.04), FAKE, 0.35)
         # D* = p_data / (p_data + p_g) is drawn where either density has mass
         mass = p_data + p_g
         d_star = np.where(mass > 1e-3 * mass.max(), pic.d_star.numpy(), np.nan)
-        plot.line(x, d_star, OPTIMAL, 1.4, dash="5,3")
-        plot.line(pic.d_axis.numpy(), pic.d.numpy(), DISC, 2.0)
-        plot.line([x[0], x[-1]], [0.5, 0.5], "#aaa", 0.8, dash="2,3")
+        plot.hline(0.5, palette.THEME["frame"], 0.8, dash="2,3")
+        plot.line(x, d_star, OPTIMAL, 1.4, dash="5,3", css_class="genlab-d-star")
+        plot.line(pic.d_axis.numpy(), pic.d.numpy(), DISC, 2.2, css_class="genlab-d-line")
+        if self.coverage["collapsed"]:
+            plot.note(self._collapse_note(), palette.HIGHLIGHT, corner="top-right")
         plot.legend([("p_data", DATA), ("p_g (KDE)", FAKE), ("D(x)", DISC), ("D*(x)", OPTIMAL)])
-        plot.axes(xlabel="x", ylabel="D / scaled density", yticks=[0, 0.5, 1])
-        return plot.svg()
+        plot.axes(xlabel="x", ylabel="D(x), density (scaled)", yticks=[0, 0.5, 1])
+        return plot.svg("genlab-svg genlab-gan-main")
 
     def _generator_map(self) -> str:
         gmap = self.trainer.generator_map(n=121, span=3.0 if self.prior.value == "normal" else 1.8)
         z, x = gmap.z.cpu().numpy(), gmap.x[:, 0].detach().cpu().numpy()
         lo, hi = float(self.trainer.target.grid_axis[0]), float(self.trainer.target.grid_axis[-1])
-        plot = SvgPlot(220, 250, (z[0], z[-1]), (lo, hi), margin=(34, 8, 22, 22))
+        plot = SvgPlot(
+            196, 236, (z[0], z[-1]), (lo, hi), margin=(46, 8, 20, 32), clip_id=self._id("map")
+        )
         for mean in self.trainer.target.modes[:, 0].numpy():
-            plot.line([z[0], z[-1]], [mean, mean], DATA, 0.8, dash="3,3")
+            plot.hline(float(mean), DATA, 1.0, dash="3,3")
         plot.line(z, x, FAKE, 2.0)
-        plot.legend([("x = G(z)", FAKE)])
-        plot.axes(xlabel="z", ylabel="x")
-        return plot.svg()
+        plot.legend([("x = G(z)", FAKE), ("modes", DATA)])
+        plot.axes(xlabel="noise z", ylabel="x")
+        return plot.svg("genlab-svg genlab-gan-map")
 
     def _main_2d(self, pic) -> str:
         a = pic.d_axis.numpy()
-        plot = SvgPlot(330, 330, (a[0], a[-1]), (a[0], a[-1]), margin=(34, 8, 22, 22))
-        heat = to_png(pic.d.flip(0).float(), scale=1, cmap="RdBu")  # row 0 = top = largest y
-        plot.image(heat, opacity=0.75)
+        plot = SvgPlot(
+            350,
+            300,
+            (a[0], a[-1]),
+            (a[0], a[-1]),
+            margin=(40, 62, 20, 32),
+            clip_id=self._id("main"),
+        )
+        plot.image(_heat(pic.d.flip(0).float()))  # row 0 = top = largest y
         real = self.trainer.x_eval[:512].cpu().numpy()
         fake = pic.samples[:512].numpy()
-        plot.points(real[:, 0], real[:, 1], DATA, 2.2, 0.7)
-        plot.points(fake[:, 0], fake[:, 1], FAKE, 2.4, 0.85)
-        plot.legend([("data", DATA), ("G(z)", FAKE), ("D(x): red 0 .. blue 1", DISC)])
-        plot.axes()
-        return plot.svg()
+        plot.points(real[:, 0], real[:, 1], DATA, 2.4, 0.8)
+        plot.points(fake[:, 0], fake[:, 1], FAKE, 2.6, 0.9)
+        if self.coverage["collapsed"]:
+            plot.note(self._collapse_note(), palette.HIGHLIGHT, corner="bottom-left")
+        plot.legend([("data", DATA), ("G(z)", FAKE)])
+        plot.colorbar(HEAT_LUT, 0.0, 1.0, "D(x)")
+        plot.axes(xlabel="x₁", ylabel="x₂")
+        return plot.svg("genlab-svg genlab-gan-main")
 
-    def _coverage(self, pic) -> str:
+    def _coverage_panel(self) -> str:
         target = self.trainer.target
-        covered = modes_covered(target, pic.samples[None])[0]
         modes = target.modes.numpy()
         lo, hi = float(target.grid_axis[0]), float(target.grid_axis[-1])
-        plot = SvgPlot(200, 200, (lo, hi), (lo, hi), margin=(10, 8, 22, 10))
-        hit = covered.numpy().astype(bool)
-        plot.points(modes[hit, 0], modes[hit, 1], DATA, 9, 0.9)
-        plot.points(modes[~hit, 0], modes[~hit, 1], "#bbbbbb", 9, 0.9)
-        plot.legend([(f"modes covered {int(hit.sum())}/{len(hit)}", DATA)])
-        plot.axes(xticks=[], yticks=[])
-        return plot.svg()
+        plot = SvgPlot(
+            180, 180, (lo, hi), (lo, hi), margin=(12, 8, 20, 30), clip_id=self._id("cov")
+        )
+        hit = self.coverage["covered"]
+        plot.points(modes[hit, 0], modes[hit, 1], DATA, 10, 1.0)
+        for x, y in modes[~hit]:
+            plot.marker(float(x), float(y), palette.HIGHLIGHT, 5.0)
+        label = f"modes covered: {int(hit.sum())} of {len(hit)}"
+        plot.legend([("covered", DATA), ("missed", palette.HIGHLIGHT)])
+        plot.axes(xlabel=label, xticks=[], yticks=[])
+        return plot.svg("genlab-svg genlab-gan-coverage")
 
-    def _losses(self) -> str:
-        d, g = np.array(self.curves["d"]), np.array(self.curves["g"])
-        n = max(len(d), len(g), 2)
-        values = np.concatenate([d, g]) if len(d) + len(g) else np.zeros(1)
-        values = values[np.isfinite(values)]
-        lo = float(min(values.min(), 0.0)) if len(values) else 0.0
+    def _losses(self) -> tuple[str, str]:
+        d = np.array(self.curves["d"], dtype=np.float64).reshape(-1, 2)
+        g = np.array(self.curves["g"], dtype=np.float64).reshape(-1, 2)
+        both = np.concatenate([d, g])
+        now = self.updates
+        first = float(both[:, 0].min()) if len(both) else 0.0
+        xlim = (first, max(float(now), first + 10.0))
+        values = both[:, 1][np.isfinite(both[:, 1])]
+        lo = min(float(values.min()), 0.0) if len(values) else 0.0
         hi = float(values.max()) if len(values) else 1.0
-        hi = hi if hi > lo else lo + 1.0
-        first = self.trainer.step_count - n + 1
-        plot = SvgPlot(360, 150, (first, first + n - 1), (lo, hi + 0.05 * (hi - lo)))
+        hi = max(hi, lo + 0.1)
+        width = 318 if self.dim == 1 else 266
+        plot = SvgPlot(
+            width,
+            150,
+            xlim,
+            (lo, hi + 0.05 * (hi - lo)),
+            margin=(46, 12, 20, 32),
+            clip_id=self._id("loss"),
+        )
         if len(d):
-            plot.line(np.arange(len(d)) + self.trainer.step_count - len(d) + 1, d, D_LOSS, 1.2)
+            plot.line(d[:, 0], d[:, 1], D_LOSS, 1.2)
         if len(g):
-            plot.line(np.arange(len(g)) + self.trainer.step_count - len(g) + 1, g, G_LOSS, 1.2)
+            plot.line(g[:, 0], g[:, 1], G_LOSS, 1.2)
         plot.legend([("D loss", D_LOSS), ("G loss", G_LOSS)])
-        plot.axes(xlabel="generator step")
-        jsd = np.array(self.jsd_curve) if self.jsd_curve else np.zeros((0, 2))
-        side = SvgPlot(330 if self.dim == 1 else 200, 150, (first, first + n - 1), (0.0, LOG4 / 2))
+        plot.axes(xlabel="updates (D and G)", ylabel="loss")
+        jsd = np.array(self.jsd_curve, dtype=np.float64).reshape(-1, 2)
+        side = SvgPlot(
+            width, 150, xlim, (0.0, 0.75), margin=(46, 12, 20, 32), clip_id=self._id("jsd")
+        )
+        side.hline(LOG4 / 2, palette.THEME["frame"], 0.8, dash="2,3")
         if len(jsd):
-            side.line(jsd[:, 0], jsd[:, 1], "#c0392b", 1.6)
-        side.legend([("JSD(p_data ‖ p_g)", "#c0392b")])
-        side.axes(xlabel="generator step", yticks=[0, 0.2, 0.4, 0.6])
-        return plot.svg() + side.svg()
+            side.line(jsd[:, 0], jsd[:, 1], JSD_COLOR, 1.6)
+            side.marker(float(jsd[-1, 0]), float(jsd[-1, 1]), JSD_COLOR, 3.0)  # the latest
+        side.legend([("JSD(p_data ‖ p_g)", JSD_COLOR), ("log 2", palette.THEME["frame"])])
+        side.axes(xlabel="updates (D and G)", ylabel="nats", yticks=[0, 0.2, 0.4, 0.6])
+        return plot.svg("genlab-svg genlab-gan-losses"), side.svg("genlab-svg genlab-gan-jsd")
 
     def _readout(self, pic) -> str:
         t = self.trainer
         last = t.last
         d_real, d_fake = last.get("d_real", math.nan), last.get("d_fake", math.nan)
-        mode = "D = D* (analytic)" if t.config.optimal_d else "D trained"
+        mode = "D = D*" if t.config.optimal_d else "D trained"
+        hit = self.coverage["covered"]
         cells = [
             ("generator steps", f"{t.step_count}"),
             ("discriminator steps", f"{t.d_steps}"),
-            ("JSD(p_data ‖ p_g)", f"{pic.jsd:.4f} nats"),
-            ("V(D, G)", f"{pic.value:.4f}"),
-            ("2 JSD − log 4", f"{2 * pic.jsd - LOG4:.4f}"),
-            ("mean D(x) real / fake", f"{d_real:.3f} / {d_fake:.3f}"),
-            ("mode", f"{mode}, {t.config.objective}"),
+            ("JSD(p_data ‖ p_g)", f"{_number(pic.jsd, '.4f')}"),
+            ("V(D, G)", _number(pic.value, ".4f")),
+            ("2 JSD − log 4", _number(2 * pic.jsd - LOG4, ".4f")),
+            ("mean D real / fake", f"{_number(d_real, '.2f')} / {_number(d_fake, '.2f')}"),
         ]
+        if self.dim == 1:
+            cells.append(("mean |D − D*| on data", _number(self._d_error(pic), ".3f")))
+        cells.append(("modes covered", f"{int(hit.sum())} of {len(hit)}"))
         body = "".join(
-            f"<tr><td style='padding-right:1em'>{k}</td>"
-            f"<td style='font-family:monospace;text-align:right'>{v}</td></tr>"
+            f"<tr><td style='padding:0 0.5em 0 0;white-space:nowrap'>{k}</td>"
+            f"<td style='font-family:monospace;text-align:right;padding:0;white-space:nowrap'>"
+            f"{v}</td></tr>"
             for k, v in cells
         )
-        note = (
-            "<div style='color:#666;max-width:36em'>For every D, V(D, G) ≤ 2 JSD − log 4, with "
-            "equality at D = D*: tick <i>D = D* (optimal)</i> and the two agree, up to the "
-            "error of the KDE behind p_g.</div>"
+        body += (
+            f"<tr><td colspan='2' style='padding:0'>{mode} · {t.config.objective} · "
+            "JSD, V in nats</td></tr>"
         )
-        error = f"<div class='genlab-gan-error' style='color:#b00'>{self.error}</div>"
-        return f"<table>{body}</table>{note}{error if self.error else ''}"
+        collapse = (
+            f"<div class='genlab-gan-collapse' style='font-weight:bold;color:{palette.HIGHLIGHT}'>"
+            f"{self._collapse_note()}</div>"
+            if self.coverage["collapsed"]
+            else ""
+        )
+        note = (
+            "<div style='opacity:0.85'>V(D, G) ≤ 2 JSD − log 4, with equality at D = D*. "
+            "R1 γ > 0 keeps D smooth (stable training) and short of the sharp D*: with γ = 0, "
+            f"Step D ×{D_BURST} brings D onto D*.</div>"
+        )
+        error = (
+            f"<div class='genlab-gan-error' style='color:{palette.HIGHLIGHT}'>{self.error}</div>"
+        )
+        return (
+            f"<div style='font-size:12px;line-height:1.35'><table style='border-spacing:0'>"
+            f"{body}</table>{collapse}{error if self.error else ''}{note}</div>"
+        )
+
+    def _d_error(self, pic) -> float:
+        """Mean |D(x) − D*(x)| where the data density is above 1% of its peak."""
+        p = pic.p_data.numpy()
+        on = p >= 1e-2 * p.max()
+        return float(np.abs(pic.d.numpy() - pic.d_star.numpy())[on].mean())
 
 
-_LIVE = ("objective", "lr", "lr_d", "k", "optimal_d")
+def _heat(d: torch.Tensor) -> bytes:
+    """PNG of ``d`` (values in [0, 1]) through :data:`HEAT_LUT`, row 0 at the top."""
+    return to_png(HEAT_LUT[to_uint8(d)].astype(np.float32) / 255.0, scale=1)
+
+
+_instances = itertools.count()
+_LIVE = ("objective", "lr", "lr_d", "k", "r1", "optimal_d")
 
 
 def gan_playground(
@@ -399,19 +539,24 @@ def gan_playground(
     seed: int = 0,
     steps_per_frame: int = 10,
     interval_ms: int = 100,
+    r1: float | None = None,
     device: str = "cpu",
 ) -> widgets.VBox:
     r"""A GAN Lab-style playground for a toy GAN, 1-D (``dim=1``) or 2-D (``dim=2``).
 
     1-D: a mixture of one to three Gaussians (sliders: modes, separation, std). 2-D: ``target``
-    ``"ring"`` (eight Gaussians, where mode collapse shows) or ``"mixture2d"``. Controls: noise
-    prior, G and D widths (these rebuild the GAN), objective, learning rates, ``k`` and the
-    D = D* mode (these act between steps); Play / Pause (``box.play``), Step D, Step G, Step,
-    Reset. ``steps_per_frame`` training steps run per Play tick of ``interval_ms``.
-    Toy GANs are latency-bound, so ``device`` defaults to the CPU, faster than a GPU here.
+    ``"ring"`` (eight Gaussians, where mode collapse shows) or ``"mixture2d"``. Next to the
+    plots: Play / Pause (``box.play``), Step, Reset, Step D, Step D ×50, Step G, the R1 penalty
+    γ (``r1``, default the target's preset; 0 is the slides' plain game, where repeated Step D
+    brings D onto D*) and the D = D* mode. Under "settings": the target, noise prior, G and D
+    widths (these rebuild the GAN), objective, learning rates and ``k`` (these act between
+    steps). ``steps_per_frame`` training steps run per Play tick of ``interval_ms``. When the
+    generator covers some of the modes only (:func:`genlab.gan.classify_runs`), the plot and
+    the readout say "mode collapse". Toy GANs are latency-bound, so ``device`` defaults to the
+    CPU, faster than a GPU here.
 
     Returns a ``VBox`` with the CSS class ``genlab-gan-playground``; ``box.state`` holds the
-    trainer (``box.state.trainer``), the controls and ``frame()``, ``step_d()``, ``step_g()``,
+    trainer (``box.state.trainer``), the controls and ``frame()``, ``step_d(n)``, ``step_g()``,
     ``reset()``; ``box.plot`` is the SVG panel and ``box.readout`` the numbers.
     """
     if dim not in (1, 2) or isinstance(dim, bool):
@@ -421,44 +566,49 @@ def gan_playground(
     changes = {"device": device, "seed": int(seed), "eval_samples": 2048, "log_every": 10**9}
     if objective is not None:
         changes["objective"] = choice("objective", objective, OBJECTIVES)
+    if r1 is not None:
+        if isinstance(r1, bool) or not isinstance(r1, int | float) or not r1 >= 0:
+            raise ValueError(f"r1 must be a number >= 0 (the R1 penalty weight); got {r1!r}")
+        changes["r1"] = float(r1)
     config = replace(config, **changes)
     steps_per_frame = positive_int("steps_per_frame", steps_per_frame)
     interval_ms = positive_int("interval_ms", interval_ms, minimum=10)
     state = _Playground(dim, name, config, model_config, min(steps_per_frame, 50), interval_ms)
-    buttons = row(
+    buttons = widgets.VBox(
         [
-            state.play,
-            state.step_d_button,
-            state.step_g_button,
-            state.step_button,
-            state.reset_button,
-        ],
-        gap="4px",
+            row([state.play, state.step_button, state.reset_button], gap="4px"),
+            row([state.step_d_many_button, state.step_d_button, state.step_g_button], gap="4px"),
+        ]
     )
     settings = widgets.VBox(
         [
             *state.target_controls,
+            state.objective,
             state.prior,
             state.g_width,
             state.d_width,
-            state.objective,
             state.lr_g,
             state.lr_d,
             state.k,
-            state.optimal,
             state.steps_per_frame,
         ]
     )
-    top = row([settings, state.readout], align="flex-start")
+    advanced = widgets.Accordion(children=[settings], titles=("settings",), selected_index=None)
+    advanced.layout.width = "272px"
+    controls = widgets.VBox([buttons, state.r1, state.optimal, state.readout, advanced])
+    controls.layout.width = "276px"
+    controls.layout.flex = "0 0 276px"
     return panel(
         "gan-playground",
-        [buttons, top, state.plot],
+        [row([controls, state.plot], align="flex-start", gap="8px")],
         state=state,
         play=state.play,
         plot=state.plot,
         readout=state.readout,
+        settings=advanced,
         buttons={
             "step_d": state.step_d_button,
+            "step_d_many": state.step_d_many_button,
             "step_g": state.step_g_button,
             "step": state.step_button,
             "reset": state.reset_button,

@@ -12,11 +12,14 @@ synchronously, so setting a control's ``value`` from Python redraws before it re
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 
+from genlab import palette
 from genlab._checks import positive, positive_int
 from genlab.widgets._common import (
     DESCRIPTION_STYLE,
+    MIN_CELL_PX,
     Renderer,
     batch_input,
     evaluating,
@@ -28,10 +31,15 @@ from genlab.widgets._common import (
     one_input,
     panel,
     row,
+    show,
 )
 from genlab.widgets._image import grid, to_png
+from genlab.widgets._svg import SvgPlot
 
 __all__ = ["interpolation", "latent_explorer", "manifold_grid", "traversal"]
+
+GRID_SIDE = 480  # manifold grid: display size in pixels, whatever n
+GRID_MAX_N = GRID_SIDE // MIN_CELL_PX  # 15: the largest grid with cells of >= 32 px
 
 
 def _decode(model, z: torch.Tensor) -> torch.Tensor:
@@ -48,10 +56,11 @@ def _encode_mu(model, x: torch.Tensor) -> torch.Tensor:
 
 
 def _grid_scale(hw: tuple[int, int], cells: int, scale: int | None, target: int) -> int:
-    """Upscale factor so that ``cells`` images (plus 1-pixel gaps) span about ``target`` pixels."""
+    """Upscale factor so that ``cells`` images (plus 1-pixel gaps) span about ``target`` pixels,
+    and each image at least ``MIN_CELL_PX`` (an 8 x 8 digit: 32 px)."""
     if scale is not None:
         return positive_int("scale", scale)
-    return max(1, target // (cells * (max(hw) + 1)))
+    return max(-(-MIN_CELL_PX // max(hw)), target // (cells * (max(hw) + 1)))
 
 
 def _dim_dropdown(description: str, latent_dim: int, value: int) -> widgets.Dropdown:
@@ -62,6 +71,51 @@ def _dim_dropdown(description: str, latent_dim: int, value: int) -> widgets.Drop
         style=DESCRIPTION_STYLE,
         layout=widgets.Layout(width="14em"),
     )
+
+
+# A click on the pad writes "z_x,z_y" into the explorer's hidden text box; the kernel reads it.
+# (Plain ipywidgets have no 2-D control: an inline handler on the SVG is the whole bridge.)
+_PAD_CLICK = (
+    "const b=this.dataset.box.split(' ').map(Number),l=this.dataset.lim.split(' ').map(Number);"
+    "const r=this.getBoundingClientRect();"
+    "const x=(event.clientX-r.left)*this.width.baseVal.value/r.width;"
+    "const y=(event.clientY-r.top)*this.height.baseVal.value/r.height;"
+    "const zx=l[0]+(x-b[0])/(b[2]-b[0])*(l[1]-l[0]),zy=l[3]-(y-b[1])/(b[3]-b[1])*(l[3]-l[2]);"
+    "const i=this.closest('.genlab-latent-explorer').querySelector('.genlab-pad-input input');"
+    "i.value=zx.toFixed(3)+','+zy.toFixed(3);i.dispatchEvent(new Event('input',{bubbles:true}));"
+)
+
+
+def _pad_svg(points, labels, z: tuple[float, float], dims: tuple[int, int], lim: float) -> str:
+    """The latent scatter (posterior means, one colour per class) with the current z ringed."""
+    plot = SvgPlot(300, 300, (-lim, lim), (-lim, lim), margin=(46, 10, 20, 34), clip_id=None)
+    if points is not None:
+        classes = sorted(set(labels.tolist())) if labels is not None else [None]
+        for k, c in enumerate(classes):
+            mask = slice(None) if c is None else labels == c
+            color = palette.SERIES[k % len(palette.SERIES)]
+            plot.points(points[mask, 0], points[mask, 1], color, 3.0, 0.6)
+    else:  # no data: the prior's 1 and 2 sigma circles
+        t = np.linspace(0, 2 * np.pi, 97)
+        for radius in (1.0, 2.0):
+            plot.line(radius * np.cos(t), radius * np.sin(t), palette.THEME["frame"], 1.0, "3,3")
+    plot.marker(z[0], z[1], palette.HIGHLIGHT, 6.0, css_class="genlab-pad-z")
+    if points is not None and labels is not None:  # direct labels at each class's median
+        for c in classes:
+            mx, my = np.median(points[labels == c], axis=0)
+            plot.text(
+                float(plot.px(mx)),
+                float(plot.py(my)) + 4,
+                str(c),
+                None,
+                "middle",
+                inside=True,
+                bold=True,
+            )
+    plot.axes(xlabel=f"z[{dims[0]}] (click to set z)", ylabel=f"z[{dims[1]}]")
+    svg = plot.svg("genlab-svg genlab-pad")
+    attrs = f'data-lim="{-lim} {lim} {-lim} {lim}" style="cursor:crosshair" onclick="{_PAD_CLICK}"'
+    return svg.replace("<svg ", f"<svg {attrs} ", 1).replace('style="overflow:hidden"', "", 1)
 
 
 def _fmt(values) -> str:
@@ -80,6 +134,8 @@ def latent_explorer(
     *,
     scale: int | None = None,
     cmap: str = "gray",
+    data=None,
+    labels=None,
 ) -> widgets.VBox:
     r"""One slider per latent dimension; the image is the decoder's mean
     :math:`\mathbb E[x|z]` = ``model.mean(model.decode(z))``.
@@ -88,9 +144,15 @@ def latent_explorer(
     prior's mean. Sliders span ``[-value_range, value_range]`` (the prior's +-3 sigma by
     default). ``scale`` is the integer upscale factor of the image (default: about 192 px).
 
+    With two or more sliders, a pad shows the plane of the first two of ``dims``: the
+    posterior means :math:`\mu_\phi(x)` of ``data`` (``(N, *input_shape)``, coloured by the
+    integer ``labels`` if given; without data, the prior's 1 and 2 sigma circles) and the
+    current z as a ring. A click on the pad moves z there (the sliders follow).
+
     Parts: ``sliders`` (one per entry of ``dims``, in that order), ``dims``, ``image``,
-    ``readout`` (the current z), ``button`` (reset z to 0), ``z()`` (the current z, (1, Z)).
-    CSS class ``genlab-latent-explorer``.
+    ``readout`` (the current z), ``button`` (reset z to 0), ``z()`` (the current z, (1, Z)),
+    ``pad`` (the SVG, or ``None`` with one slider), ``pad_input`` (the text box a click
+    writes ``"z_a,z_b"`` into). CSS class ``genlab-latent-explorer``.
     """
     hw = image_shape(model)
     value_range = positive("value_range", value_range)
@@ -106,6 +168,19 @@ def latent_explorer(
         description="Reset z = 0", icon="undo", tooltip="Set every slider back to the prior mean"
     )
     holding = [False]
+    points = None
+    if data is not None:
+        x = batch_input("data", data, model.input_shape)
+        points = _encode_mu(model, x)[:, list(dims[:2])].float().cpu().numpy()
+        if labels is not None:
+            labels = np.asarray(torch.as_tensor(labels).cpu())
+            if labels.shape != (len(points),):
+                raise ValueError(
+                    f"labels must have shape ({len(points)},), one per input; got {labels.shape}"
+                )
+    pad = widgets.HTML() if len(dims) >= 2 else None
+    pad_input = widgets.Text(layout=widgets.Layout(display="none"))
+    pad_input.add_class("genlab-pad-input")
 
     def z() -> torch.Tensor:
         values = [0.0] * model.latent_dim
@@ -117,8 +192,23 @@ def latent_explorer(
         if holding[0]:
             return
         z_now = z()
-        image.value = render(_decode(model, z_now)[0])
+        show(image, render(_decode(model, z_now)[0]))
         readout.value = f"<code>z = {_fmt(z_now[0])}</code>"
+        if pad is not None:
+            here = (sliders[0].value, sliders[1].value)
+            pad.value = _pad_svg(points, labels, here, dims[:2], value_range)
+
+    def on_pad(change) -> None:
+        try:
+            a, b = (float(v) for v in change["new"].split(","))
+        except ValueError:
+            return  # not a click's "a,b": ignore
+        holding[0] = True
+        try:
+            sliders[0].value, sliders[1].value = a, b  # the sliders clamp to their range
+        finally:
+            holding[0] = False
+        refresh()
 
     def reset(_button=None) -> None:
         holding[0] = True
@@ -131,12 +221,15 @@ def latent_explorer(
 
     for slider in sliders:
         slider.observe(refresh, names="value")
+    pad_input.observe(on_pad, names="value")
     button.on_click(reset)
     refresh()
-    controls = widgets.VBox([*sliders, button, readout])
+    controls = widgets.VBox([*sliders, button, readout, pad_input])
     return panel(
         "latent-explorer",
-        [row([controls, image])],
+        [row([controls, image, *([pad] if pad is not None else [])], align="flex-start")],
+        pad=pad,
+        pad_input=pad_input,
         sliders=sliders,
         dims=dims,
         image=image,
@@ -180,7 +273,7 @@ def manifold_grid(
     span = positive("span", span)
     device, dtype = model_device(model)
     n_slider = widgets.IntSlider(
-        value=n, min=2, max=max(30, n), description="grid size n", style=DESCRIPTION_STYLE
+        value=n, min=2, max=max(GRID_MAX_N, n), description="grid size n", style=DESCRIPTION_STYLE
     )
     span_slider = float_slider("span", span, 0.25, max(6.0, span), 0.05)
     x_drop = _dim_dropdown("columns", model.latent_dim, dim_x)
@@ -198,8 +291,10 @@ def manifold_grid(
         z[:, :, dx] = ticks[None, :]
         z[:, :, dy] = ticks.flip(0)[:, None]
         images = _decode(model, z.reshape(k * k, -1))  # (k*k, *input_shape)
-        cell = _grid_scale(hw, k, scale, target=384)
-        image.value = to_png(grid(images, nrow=k), scale=cell, cmap=cmap)
+        # one display size for every n: the PNG at an integer scale, the browser scales the
+        # rest with nearest-neighbour sampling (cells >= 32 px up to n = GRID_MAX_N)
+        cell = positive_int("scale", scale) if scale else max(1, GRID_SIDE // (k * (max(hw) + 1)))
+        show(image, to_png(grid(images, nrow=k), scale=cell, cmap=cmap), side=GRID_SIDE)
         readout.value = (
             f"columns: z[{dx}] from {-s:.2f} to {s:.2f} &nbsp;·&nbsp; rows: z[{dy}] from "
             f"{s:.2f} (top) to {-s:.2f} (bottom) &nbsp;·&nbsp; other latents 0"
@@ -266,7 +361,7 @@ def interpolation(
     def refresh(_change=None) -> None:
         alpha = slider.value
         z = (1 - alpha) * mu_a + alpha * mu_b
-        image.value = big(_decode(model, z)[0])
+        show(image, big(_decode(model, z)[0]))
         readout.value = (
             f"<code>z = (1 − α) μ(x_a) + α μ(x_b)</code>, α = {alpha:.2f}, "
             f"<code>z = {_fmt(z[0])}</code>"
@@ -333,7 +428,7 @@ def traversal(
     steps = positive_int("steps", steps, minimum=2)
     device, dtype = model_device(model)
     mu = _encode_mu(model, x)  # (B, Z)
-    cell = _grid_scale(hw, max(steps, len(dims)), scale, target=448)
+    cell = _grid_scale(hw, max(steps, len(dims)), scale, target=320)
     index = None
     if len(x) > 1:
         index = widgets.Dropdown(
@@ -360,9 +455,9 @@ def traversal(
         for r, d in enumerate(dims):
             z[r, :, d] = ticks
         images = _decode(model, z.reshape(len(dims) * steps, -1))
-        image.value = to_png(grid(images, nrow=steps), scale=cell, cmap=cmap)
+        show(image, to_png(grid(images, nrow=steps), scale=cell, cmap=cmap))
         pair = torch.stack([x[i].float().cpu(), _decode(model, mu[i : i + 1])[0]])
-        source.value = to_png(grid(pair, nrow=1), scale=cell, cmap=cmap)
+        show(source, to_png(grid(pair, nrow=1), scale=cell, cmap=cmap))
         readout.value = (
             f"rows (top to bottom): {', '.join(labels)} &nbsp;·&nbsp; "
             f"columns: that latent from {-s:.2f} to {s:.2f} &nbsp;·&nbsp; "

@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
+from genlab import palette
 from genlab.models.vqvae import codebook_usage
 from genlab.widgets._common import (
     DESCRIPTION_STYLE,
@@ -22,12 +23,44 @@ from genlab.widgets._common import (
     model_device,
     panel,
     row,
+    show,
 )
-from genlab.widgets._image import auto_scale, to_png
+from genlab.widgets._image import as_array, auto_scale, to_png
 
-__all__ = ["codebook_viewer", "usage_bars"]
+__all__ = ["codebook_viewer", "region_image", "usage_bars"]
 
-_BAR, _SELECTED, _BACKGROUND = (0.30, 0.45, 0.69), (0.87, 0.52, 0.32), (0.96, 0.96, 0.96)
+
+def _rgb(color: str) -> np.ndarray:
+    return np.array([int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)], dtype=np.float32)
+
+
+def region_image(recon, edited, cell: tuple[int, int], codes_hw: tuple[int, int], scale: int):
+    r"""Where one code acts: an RGB float image ``(H s, W s, 3)`` (``s`` = ``scale``).
+
+    The reconstruction, dimmed, with the pixels that changed when the code at ``cell`` was
+    replaced in vermillion (opacity :math:`|\Delta| / \max(\max|\Delta|, 0.1)`), and that
+    code's cell of the image (the image split into the ``codes_hw`` grid) framed in sky blue.
+    """
+    base, new = as_array(recon), as_array(edited)
+    if base.ndim == 3:  # RGB: judge changes and show the base in grey
+        base, new = base.mean(-1), new.mean(-1)
+    change = np.abs(new - base)
+    alpha = np.clip(change / max(float(change.max()), 0.1), 0.0, 1.0)[..., None]
+    out = np.clip(base, 0, 1)[..., None] * 0.6 * (1 - alpha) + alpha * _rgb(palette.HIGHLIGHT)
+    out = np.repeat(np.repeat(out, scale, axis=0), scale, axis=1)
+    (H, W), (h, w), (r, c) = base.shape, codes_hw, cell
+    top, bottom = round(r * H / h * scale), round((r + 1) * H / h * scale)
+    left, right = round(c * W / w * scale), round((c + 1) * W / w * scale)
+    t = max(1, min(2, (bottom - top) // 6))  # frame thickness in pixels
+    frame = _rgb(palette.SKY_BLUE)
+    out[top : top + t, left:right] = frame
+    out[bottom - t : bottom, left:right] = frame
+    out[top:bottom, left : left + t] = frame
+    out[top:bottom, right - t : right] = frame
+    return out.astype(np.float32)
+
+
+_BACKGROUND = (0.96, 0.96, 0.96)
 
 
 def usage_bars(counts, selected: int | None = None, height: int = 64) -> np.ndarray:
@@ -42,9 +75,12 @@ def usage_bars(counts, selected: int | None = None, height: int = 64) -> np.ndar
     out[:] = _BACKGROUND
     tops = np.round(counts / max(counts.max(), 1.0) * (height - 1)).astype(int)
     for k, top in enumerate(tops):
-        color = _SELECTED if k == selected else _BAR
+        color = _rgb(palette.ORANGE) if k == selected else _rgb(palette.BLUE)
         out[height - max(top, 1 if counts[k] else 0) :, k * (bar + 1) : k * (bar + 1) + bar] = color
     return out
+
+
+_SELECTED_CELL = f"background:{palette.SKY_BLUE};color:#000;font-weight:bold;"
 
 
 def _code_table(indices: np.ndarray, selected: tuple[int, int]) -> str:
@@ -53,7 +89,7 @@ def _code_table(indices: np.ndarray, selected: tuple[int, int]) -> str:
     for i, line in enumerate(indices):
         tds = "".join(
             f"<td style='padding:1px 5px;text-align:right;"
-            f"{'background:#dd8452;color:white;' if (i, j) == selected else ''}'>{int(k)}</td>"
+            f"{_SELECTED_CELL if (i, j) == selected else ''}'>{int(k)}</td>"
             for j, k in enumerate(line)
         )
         cells.append(f"<tr>{tds}</tr>")
@@ -130,7 +166,9 @@ def codebook_viewer(
     )
     usage, table, readout = image_widget(), widgets.HTML(), widgets.HTML()
     source, reconstruction, image = image_widget(), image_widget(), image_widget()
+    region = image_widget()
     hold = [False]
+    recons: dict[int, torch.Tensor] = {}
 
     def current() -> int:
         return 0 if index is None else index.value
@@ -146,8 +184,10 @@ def codebook_viewer(
         i, (r, c) = current(), position.value
         with evaluating(vqvae):
             edited = vqvae.decode_indices(grid())[0]
-        image.value = to_png(edited, scale=cell, cmap=cmap)
-        usage.value = to_png(usage_bars(counts, selected=code.value))
+        show(image, to_png(edited, scale=cell, cmap=cmap))
+        marked = region_image(recons[i], edited, (r, c), (h, w), cell)
+        show(region, to_png(marked, scale=1))
+        show(usage, to_png(usage_bars(counts, selected=code.value)))
         table.value = _code_table(all_codes[i].cpu().numpy(), (r, c))
         original = int(all_codes[i, r, c])
         readout.value = (
@@ -161,8 +201,9 @@ def codebook_viewer(
         i = current()
         with evaluating(vqvae):
             recon = vqvae.decode_indices(all_codes[i : i + 1])[0]
-        source.value = to_png(x[i], scale=cell, cmap=cmap)
-        reconstruction.value = to_png(recon, scale=cell, cmap=cmap)
+        recons[i] = recon
+        show(source, to_png(x[i], scale=cell, cmap=cmap))
+        show(reconstruction, to_png(recon, scale=cell, cmap=cmap))
         encoder_code()
 
     def encoder_code(_change=None) -> None:
@@ -193,6 +234,7 @@ def codebook_viewer(
             labelled("input", source),
             labelled("reconstruction", reconstruction),
             labelled("one code replaced", image),
+            labelled("where it acts", region),
         ],
         align="flex-end",
     )
@@ -209,6 +251,7 @@ def codebook_viewer(
         source=source,
         reconstruction=reconstruction,
         image=image,
+        region=region,
         readout=readout,
         grid=grid,
     )

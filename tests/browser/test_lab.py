@@ -41,7 +41,12 @@ RUN_ALL_TIMEOUT_MS = 240_000
 
 def open_and_run_all(page, lab, name: str) -> None:
     """Open lectures/<name>, run every cell and wait until the kernel is idle and done."""
-    page.goto(lab.notebook_url(f"lectures/{name}"))
+    open_and_run_all_at(page, lab, f"lectures/{name}")
+
+
+def open_and_run_all_at(page, lab, relative: str) -> None:
+    """Open the notebook at ``relative`` (to the repository), run every cell, wait until done."""
+    page.goto(lab.notebook_url(relative))
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     # The kernel must be connected before running (the status reads "Idle").
     page.wait_for_function(

@@ -47,7 +47,29 @@ def _vq_inputs(g, case, suite):
     dtype = dtype_for(case, suite)
     codebook = randn(g, K, D, dtype=dtype)
     codebook[0] *= 3.0  # one long code: the largest dot product is then often not the nearest
-    return {"z_e": randn(g, B, D, h, w, scale=1.2, dtype=dtype), "codebook": codebook}
+    z_e = _clear_of_ties(randn(g, B, D, h, w, scale=1.2, dtype=dtype), codebook)
+    return {"z_e": z_e, "codebook": codebook}
+
+
+def _clear_of_ties(z_e: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
+    """``z_e`` with every vector whose nearest and second-nearest codes are closer than rounding
+    can tell apart moved halfway to its nearest code, so that the nearest code does not depend
+    on how a distance is computed (``||z - e||^2`` summed, or expanded as ``||z||^2 - 2 z.e +
+    ||e||^2``, in float32 on whichever CPU). The margin is 64 epsilons of the squared norms."""
+    eps = torch.finfo(z_e.dtype).eps
+    E = codebook.double()
+    for _ in range(8):
+        flat = z_e.movedim(1, -1).double()  # (B, h, w, D)
+        d2 = ((flat[..., None, :] - E) ** 2).sum(-1)  # (B, h, w, K)
+        two = d2.topk(2, dim=-1, largest=False)
+        scale = (flat**2).sum(-1) + (E**2).sum(-1).max()
+        tied = (two.values[..., 1] - two.values[..., 0]) <= 64 * eps * scale
+        if not bool(tied.any()):
+            return z_e
+        nearest = E[two.indices[..., 0]]  # (B, h, w, D)
+        moved = torch.where(tied[..., None], 0.5 * (flat + nearest), flat)
+        z_e = moved.to(z_e.dtype).movedim(-1, 1).contiguous()
+    return z_e
 
 
 # ------------------------------------------------------------------- nearest-code quantization

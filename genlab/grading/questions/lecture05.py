@@ -176,8 +176,9 @@ register(
             ),
             Mistake(
                 lambda f: -torch.log(torch.sigmoid(f)).mean(),
-                "log(sigmoid(l)) becomes log 0 = -inf once sigmoid rounds to 0 (l below about "
-                "-745 in float64, -104 in float32): use -log D = softplus(-l)",
+                "log(sigmoid(l)) becomes log 0 = -inf once sigmoid returns 0 (in torch from "
+                "l ~ -89 in float32, -710 in float64), and log(1 - sigmoid(l)) already from "
+                "l ~ 17 in float32: use -log D = softplus(-l)",
             ),
         ),
         nan_hint="-log D = softplus(-logit) is finite for every logit.",
