@@ -44,6 +44,8 @@ CSS = """
 .genlab-still-caption { padding: 6px 12px; font-size: 90%; color: #1a1a1a; background: #f3f3f3;
   border-top: 1px solid #ccc; text-align: left; }
 .genlab-still-image { image-rendering: pixelated; }
+/* The ELBO-gap bar writes white on its green and orange bars (under 3:1); black reads at 7:1. */
+.genlab-still .genlab-logp-bar, .genlab-still .genlab-kl-bar { color: #000 !important; }
 .bd-content img.genlab-figure, .bd-content .genlab-still-body img {
   background: #fff; max-width: 100%; height: auto; filter: none; }
 """
@@ -117,6 +119,9 @@ def settings(
         "mathjax_path": MATHJAX_SCRIPT,
         "myst_enable_extensions": ["dollarmath", "amsmath"],
         "myst_heading_anchors": 3,
+        "myst_dmath_double_inline": True,  # $$...$$ inside a sentence or a list item
+        # Markdown that cells display (tables with math) is read as MyST, so its math renders.
+        "nb_render_markdown_format": "myst",
         # Execution: lectures run once per change of their source, cached with jupyter-cache;
         # exercises are pages of questions, not run.
         "nb_execution_mode": "cache",
