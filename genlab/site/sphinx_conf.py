@@ -46,6 +46,8 @@ CSS = """
 .genlab-still-image { image-rendering: pixelated; }
 /* The ELBO-gap bar writes white on its green and orange bars (under 3:1); black reads at 7:1. */
 .genlab-still .genlab-logp-bar, .genlab-still .genlab-kl-bar { color: #000 !important; }
+/* The playground's collapse note is vermillion on white (3.8:1); a darker shade reads at 6:1. */
+.genlab-still .genlab-gan-collapse { color: #a33f00 !important; }
 .bd-content img.genlab-figure, .bd-content .genlab-still-body img {
   background: #fff; max-width: 100%; height: auto; filter: none; }
 """
