@@ -13,6 +13,7 @@ commands:
   genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR
   genlab train gan --dataset mixture1d|ring|digits|sprites --objective ... --out DIR
   genlab grade SUBMISSION... --out DIR     batch grading of exercise notebooks
+  genlab site build --out DIR              the course website
 """
 
 
@@ -139,9 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from genlab.gan_cli import add_gan_parser
     from genlab.grade_cli import add_grade_parser
+    from genlab.site.cli import add_site_parser
 
     add_gan_parser(kinds)
     add_grade_parser(commands)
+    add_site_parser(commands)
     return parser
 
 
