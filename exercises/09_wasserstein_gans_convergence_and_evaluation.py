@@ -40,10 +40,12 @@ import torch
 from torch import nn
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 

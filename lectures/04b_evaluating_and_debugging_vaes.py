@@ -48,6 +48,7 @@ from IPython.display import HTML, display
 from torch.distributions import Bernoulli, Independent, Normal
 
 import genlab
+import genlab.plots
 from genlab import data
 from genlab.metrics import (
     active_units,
@@ -69,6 +70,7 @@ from genlab.widgets import predict, rate_distortion_explorer
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 device = env.device
 SCALE = 4 if device.type == "cuda" else 1  # training budget: raise it on a GPU

@@ -45,16 +45,18 @@ from scipy import stats
 from torch.distributions import Normal
 
 import genlab
+import genlab.plots
 from genlab.data import digits
 from genlab.divergences import js_divergence
 from genlab.metrics import fid, precision_recall, wasserstein_1d
-from genlab.models.classifier import train_digit_classifier
 from genlab.plots import show_figure
 from genlab.theory import DiracGAN, gaussian_mixture
+from genlab.train import train_digit_classifier
 from genlab.wgan import fit_critic
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}, device {env.device} ({env.device_name})")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 genlab.seed_everything(0)
 LECTURE_START = time.perf_counter()
 F64 = torch.float64

@@ -34,10 +34,12 @@ import math
 import torch
 
 import genlab
+import genlab.plots
 from genlab.grading import check
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
+genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_iwae_bound_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. The importance-weighted bound, stable (2 points)
