@@ -146,18 +146,24 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    path = chromium_path()
-    if path is None:
-        pytest.fail("Chromium is required here (GENLAB_REQUIRE_BROWSER=1) but was not found")
+def playwright():
+    """One Playwright driver for the whole session: its sync API allows one at a time."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    path = chromium_path()
+    if path is None:
+        pytest.fail("Chromium is required here (GENLAB_REQUIRE_BROWSER=1) but was not found")
+    browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture

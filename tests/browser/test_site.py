@@ -85,23 +85,20 @@ def server(site):
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(playwright):
     path = chromium_path()
     if path is None:
         pytest.fail("Chromium is required for the site tests but was not found")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        # Every host but 127.0.0.1 fails to resolve: the network is off for the site. (Playwright's
-        # request interception is not used: with it, Chromium resolves CSS @imports wrongly.)
-        offline = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-        browser = p.chromium.launch(
-            executable_path=path, headless=True, args=[*CHROMIUM_FLAGS, offline]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    # Every host but 127.0.0.1 fails to resolve: the network is off for the site. (Playwright's
+    # request interception is not used: with it, Chromium resolves CSS @imports wrongly.)
+    offline = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+    browser = playwright.chromium.launch(
+        executable_path=path, headless=True, args=[*CHROMIUM_FLAGS, offline]
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="module")
