@@ -87,11 +87,13 @@ def wrap(argv: list[str], box: Path) -> list[str]:
     """``argv`` run inside a sandbox whose only writable folder is ``box`` (also its cwd)."""
     box = box.resolve()
     command = [shutil.which("bwrap") or "bwrap", *_namespaces()]
+    # bwrap mounts in argument order: the private /tmp first, so that a Python environment or
+    # a course checkout that lives under /tmp is bound on top of it instead of hidden by it
+    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in readable_paths():
         command += ["--ro-bind", str(path), str(path)]
     if QUESTIONS.is_dir():
         command += ["--tmpfs", str(QUESTIONS), "--remount-ro", str(QUESTIONS)]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     command += ["--bind", str(box), str(box), "--chdir", str(box)]
     # ipykernel would take the sandbox's init (pid 1) for an orphaning and exit
     command += ["--unsetenv", "JPY_PARENT_PID", "--"]
