@@ -65,6 +65,9 @@ PROBE = (
 def backend_env(name: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in KNOBS}
     env.update(BACKENDS[name])
+    # Each back end compiles into its own Inductor cache: the cache's key does not include
+    # ATEN_CPU_CAPABILITY, so a header compiled for AVX2 would be reused by the scalar back end.
+    env["TORCHINDUCTOR_CACHE_DIR"] = str(OUT / "inductor-cache" / name)
     return env
 
 
