@@ -492,4 +492,6 @@ class LinearGaussianLVM:
             model = model._m_step(x, *model._posterior_moments(x))  # E step, then M step
             history.append(model.log_marginal(x).sum())
         return EMResult(model, torch.stack(history))
+
+
 from genlab.dirac_gan import DiracGAN  # noqa: E402,F401  (lecture 09, Sec. 4)
