@@ -106,7 +106,8 @@ DEFAULTS: dict[str, tuple[str, GANTrainConfig]] = {
 
 
 def default_setup(dataset: str) -> tuple[GANConfig, GANTrainConfig]:
-    """The model config and training config that :func:`train_gan` uses for ``dataset``."""
+    """The model config and training config of the course's default GAN for ``dataset``
+    (the lectures' and the tests' starting point)."""
     preset, config = DEFAULTS[choice("dataset", dataset, TARGETS)]
     return GAN_PRESETS[preset], config
 

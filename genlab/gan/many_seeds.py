@@ -32,7 +32,6 @@ from genlab.gan.metrics import classify_runs, grid_jsd, mode_coverage, toy_radiu
 from genlab.gan.steps import apply_gradients, discriminator_terms, generator_terms
 from genlab.gan.streams import run_streams
 from genlab.gan.targets import Target, as_target
-from genlab.gan.trainer import GANTrainer
 from genlab.losses import check_objective
 from genlab.losses import discriminator_objective as d_objective
 from genlab.losses import generator_objective as g_objective
@@ -271,55 +270,6 @@ class ManySeedGANs:
             steps=self.step_count,
             seconds=self.seconds,
         )
-
-
-def time_many_seeds(
-    n_runs: Sequence[int] = (1, 8, 64),
-    steps: int = 500,
-    dataset: str = "mixture1d",
-    device: str = "cpu",
-    log: bool = True,
-    repeats: int = 3,
-) -> list[dict]:
-    """Wall time of ``steps`` generator steps of the default GAN for ``dataset``: one
-    :class:`GANTrainer` run, and :class:`ManySeedGANs` with each of ``n_runs`` runs.
-
-    After 20 warm-up steps each contender trains ``steps`` more steps ``repeats`` times, the
-    contenders taking turns (so that a busy machine slows them alike); ``seconds`` is the
-    median. ``log=False`` times the updates alone (no JSD logging). Returns rows ``{"runs",
-    "seconds", "ms_per_step", "vs_one_run"}``, the first for the single :class:`GANTrainer`
-    (``runs = "1 (GANTrainer)"``). For the benchmarks.
-    """
-    steps = positive_int("steps", steps)
-    repeats = positive_int("repeats", repeats)
-    model_config, config = default_setup(dataset)
-    config = replace(config, device=device, log_every=config.log_every if log else 10**9)
-    contenders = {
-        "1 (GANTrainer)": GANTrainer(init_gan(model_config, config.seed), dataset, config)
-    }
-    for n in n_runs:
-        contenders[n] = ManySeedGANs(positive_int("n_runs", n), model_config, dataset, config)
-    times: dict = {name: [] for name in contenders}
-    for obj in contenders.values():
-        obj.train(20)
-    for _ in range(repeats):
-        for name, obj in contenders.items():
-            start = time.perf_counter()
-            obj.train(steps)
-            times[name].append(time.perf_counter() - start)
-    single = float(np.median(times["1 (GANTrainer)"]))
-    rows = []
-    for name, values in times.items():
-        seconds = float(np.median(values))
-        rows.append(
-            {
-                "runs": name,
-                "seconds": seconds,
-                "ms_per_step": 1e3 * seconds / steps,
-                "vs_one_run": seconds / single,
-            }
-        )
-    return rows
 
 
 def compare_objectives(

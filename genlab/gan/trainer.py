@@ -25,7 +25,6 @@ from genlab.gan.config import (
     OPTIMAL_D_SAMPLES,
     TARGETS,
     GANTrainConfig,
-    default_setup,
     init_gan,
 )
 from genlab.gan.densities import kde, optimal_logit
@@ -375,25 +374,3 @@ class GANTrainer(Callbacks):
             jsd=jsd,
             value=self._value(fakes),
         )
-
-
-def train_gan(
-    dataset: str = "mixture1d",
-    objective: str | None = None,
-    steps: int | None = None,
-    seed: int = 0,
-    device: str = "auto",
-    **overrides,
-) -> GANTrainer:
-    """Train the default GAN for ``dataset`` (``default_setup``); keyword overrides of the
-    training config (``k=``, ``lr=``, ``optimal_d=``, ...). Returns the trained trainer."""
-    model_config, config = default_setup(dataset)
-    fields = {"seed": seed, "device": device, **overrides}
-    if objective is not None:
-        fields["objective"] = objective
-    if steps is not None:
-        fields["steps"] = steps
-    config = replace(config, **fields)
-    trainer = GANTrainer(init_gan(model_config, seed), dataset, config)
-    trainer.train()
-    return trainer
