@@ -140,6 +140,9 @@ def test_compare_objectives_trains_every_objective_on_the_same_seeds(target):
     assert set(results) == {"minimax", "kl"}
     for result in results.values():
         assert sum(result.counts.values()) == 2 and result.seeds == [0, 1]
+    with_bar = compare_objectives(("minimax", "kl"), n_runs=2, steps=10, log_every=5, progress=True)
+    for objective, result in results.items():  # the bar only shows progress
+        assert (with_bar[objective].jsd == result.jsd).all()
 
 
 def test_bad_many_seed_inputs(target):

@@ -276,13 +276,19 @@ def compare_objectives(
     objectives: Sequence[str] = ("minimax", "non_saturating", "kl"),
     n_runs: int = 32,
     dataset: str = "mixture1d",
+    progress: bool = False,
     **overrides,
 ) -> dict[str, ManySeedResult]:
     """:class:`ManySeedGANs` of the default GAN for ``dataset`` under each objective (same
     seeds, same initialisations); keyword overrides of the training config (``steps=``,
-    ``r1=``, ...). Returns objective -> :class:`ManySeedResult`."""
+    ``r1=``, ...). ``progress=True`` shows a bar over the objectives (tqdm.auto). Returns
+    objective -> :class:`ManySeedResult`."""
     model_config, config = default_setup(dataset)
     out = {}
+    if progress:
+        from tqdm.auto import tqdm
+
+        objectives = tqdm(list(objectives), desc="objectives", leave=False)
     for objective in objectives:
         run_config = replace(config, objective=check_objective(objective), **overrides)
         out[objective] = ManySeedGANs(n_runs, model_config, dataset, run_config).train().result()

@@ -189,8 +189,8 @@ class PanelsMixin:
             "JSD, V in nats</td></tr>"
         )
         collapse = (
-            f"<div class='genlab-gan-collapse' style='font-weight:bold;color:{palette.HIGHLIGHT}'>"
-            f"{self._collapse_note()}</div>"
+            "<div class='genlab-gan-collapse' style='font-weight:bold;padding-left:4px;"
+            f"border-left:4px solid {palette.HIGHLIGHT}'>⚠ {self._collapse_note()}</div>"
             if self.coverage["collapsed"]
             else ""
         )
