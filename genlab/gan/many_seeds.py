@@ -29,7 +29,12 @@ from genlab.gan.config import (
     init_gan,
 )
 from genlab.gan.metrics import classify_runs, grid_jsd, mode_coverage, toy_radius
-from genlab.gan.steps import apply_gradients, discriminator_terms, generator_terms
+from genlab.gan.steps import (
+    apply_gradients,
+    clip_discriminator,
+    discriminator_terms,
+    generator_terms,
+)
 from genlab.gan.streams import run_streams
 from genlab.gan.targets import Target, as_target
 from genlab.losses import check_objective
@@ -119,7 +124,7 @@ class ManySeedGANs:
         # the same streams as GANTrainer's, one per seed (its prior included)
         latent = model_config.latent_dim
         streams = run_streams(self.target, self.seeds, latent, c, self.device, dtype)
-        self._data, self._noise = streams.data, streams.noise
+        self._data, self._noise, self._mixing = streams.data, streams.noise, streams.mixing
         self.z_eval = streams.z_eval  # (N, M, Z)
         self.alive = torch.ones(n_runs, dtype=torch.bool, device=self.device)
         self.diverged_at: list[int | None] = [None] * n_runs
@@ -190,15 +195,19 @@ class ManySeedGANs:
             if bool(exploded.any()):
                 self._flag(exploded, "max |G(z)|", size)
         r1 = c.r1 * c.r1_every if self.d_steps % c.r1_every == 0 else 0.0
-        # the sum of the per-run means (N, B) -> (), and each run's R1 penalty (N,)
-        total, real, fake, penalty = discriminator_terms(
-            self.model, x_real, x_fake, c.objective, r1
+        mixing = self._mixing.take(c.batch_size) if c.objective == "wgan_gp" else None  # (N, B)
+        # the sum of the per-run means (N, B) -> (), and each run's penalties (N,)
+        total, real, fake, penalty, gradient_penalty = discriminator_terms(
+            self.model, x_real, x_fake, c.objective, r1, c.gp, mixing
         )
         per_run = partial(torch.func.vmap(partial(d_objective, c.objective)), real, fake)
         if penalty is not None:
             per_run = partial(lambda f, p: f() + r1 * p, per_run, penalty)
+        if gradient_penalty is not None:
+            per_run = partial(lambda f, p: f() + c.gp * p, per_run, gradient_penalty)
         loss = self._guarded_total(per_run, total, "d_loss")
         self._update(loss, self.d_optimizer)
+        clip_discriminator(self.model)
         self.d_steps += 1
         self._last.update(real=real.detach(), fake=fake.detach())
 

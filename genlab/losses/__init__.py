@@ -29,6 +29,7 @@ from genlab.estimators import (  # lecture 02's estimators, at home in genlab.es
 from genlab.losses.gan import (
     GENERATOR_KINDS,
     OBJECTIVES,
+    WASSERSTEIN,
     GANLosses,
     check_objective,
     discriminator_loss,
@@ -63,6 +64,7 @@ __all__ = [
     "GENERATOR_KINDS",
     "LIKELIHOODS",
     "OBJECTIVES",
+    "WASSERSTEIN",
     "EstimatorStats",
     "GaussianGrad",
     "bernoulli_nll",

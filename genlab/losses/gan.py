@@ -17,6 +17,7 @@ from genlab.divergences import F_DIVERGENCES, fgan_discriminator_loss, fgan_gene
 __all__ = [
     "GENERATOR_KINDS",
     "OBJECTIVES",
+    "WASSERSTEIN",
     "GANLosses",
     "check_objective",
     "discriminator_loss",
@@ -36,8 +37,12 @@ __all__ = [
 ]
 
 GENERATOR_KINDS = ("minimax", "non_saturating")
-# what a GAN can be trained with: the two costs of the slides, or any f-divergence (f-GAN)
-OBJECTIVES: tuple[str, ...] = (*GENERATOR_KINDS, *F_DIVERGENCES)
+# Wasserstein critics: "wgan" keeps the critic Lipschitz by the model's weight clipping or
+# spectral norm, "wgan_gp" by the gradient penalty the trainers add (GANTrainConfig.gp)
+WASSERSTEIN = ("wgan", "wgan_gp")
+# what a GAN can be trained with: the two costs of the slides, any f-divergence (f-GAN), the
+# least-squares GAN and the Wasserstein GANs (lecture 09)
+OBJECTIVES: tuple[str, ...] = (*GENERATOR_KINDS, *F_DIVERGENCES, "least_squares", *WASSERSTEIN)
 
 
 # ---------------------------------------------------------------------------- argument checks
@@ -173,9 +178,17 @@ def discriminator_objective(
     both: they differ in the generator's cost only). An f-divergence name of
     :data:`genlab.divergences.F_DIVERGENCES`: :math:`-F = -(\mathbb E_P[g_f(v)] -
     \mathbb E_Q[f^*(g_f(v))])`, :func:`fgan_discriminator_loss` (``params`` go to it).
+    ``"least_squares"``: the LSGAN's :math:`J_D` (:func:`least_squares_gan_losses`).
+    ``"wgan"``/``"wgan_gp"``: the critic's :math:`\mathbb E_Q f - \mathbb E_P f`
+    (:func:`wasserstein_critic_loss`); the gradient penalty of ``"wgan_gp"`` needs the critic
+    itself, so the trainers add it (:func:`gradient_penalty`).
     """
     if objective in GENERATOR_KINDS:
         return discriminator_loss(real_logits, fake_logits)
+    if objective == "least_squares":
+        return least_squares_gan_losses(real_logits, fake_logits).discriminator
+    if objective in WASSERSTEIN:
+        return wasserstein_critic_loss(real_logits, fake_logits)
     return fgan_discriminator_loss(check_objective(objective), real_logits, fake_logits, **params)
 
 
@@ -184,10 +197,16 @@ def generator_objective(objective: str, fake_logits: torch.Tensor, **params: flo
 
     ``"minimax"``: :math:`\mathbb E[\log(1 - D(G(z)))]`; ``"non_saturating"``:
     :math:`\mathbb E[-\log D(G(z))]` (:func:`generator_loss`). An f-divergence name:
-    :math:`-\mathbb E_Q[f^*(g_f(v))]` (:func:`fgan_generator_loss`).
+    :math:`-\mathbb E_Q[f^*(g_f(v))]` (:func:`fgan_generator_loss`). ``"least_squares"``:
+    :math:`\frac12\mathbb E[(D(G(z)) - 1)^2]`; ``"wgan"``/``"wgan_gp"``:
+    :math:`-\mathbb E f(G(z))` (:func:`wasserstein_generator_loss`).
     """
     if objective in GENERATOR_KINDS:
         return generator_loss(fake_logits, objective)
+    if objective == "least_squares":
+        return _least_squares_generator(_logits_arg("fake_logits", fake_logits))
+    if objective in WASSERSTEIN:
+        return wasserstein_generator_loss(fake_logits)
     return fgan_generator_loss(check_objective(objective), fake_logits, **params)
 
 
@@ -313,4 +332,8 @@ def least_squares_gan_losses(real_scores: torch.Tensor, fake_scores: torch.Tenso
     _logits_arg("real_scores", real_scores)
     _logits_arg("fake_scores", fake_scores)
     d_cost = 0.5 * (real_scores - 1).pow(2).mean() + 0.5 * fake_scores.pow(2).mean()
-    return GANLosses(d_cost, 0.5 * (fake_scores - 1).pow(2).mean())
+    return GANLosses(d_cost, _least_squares_generator(fake_scores))
+
+
+def _least_squares_generator(fake_scores: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (fake_scores - 1).pow(2).mean()

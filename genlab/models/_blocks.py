@@ -7,16 +7,21 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab import losses
 from genlab._checks import choice, positive_int
 
 
-def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
-    """Linear layers of ``sizes`` with ``activation()`` between them (none after the last)."""
+def mlp(
+    sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU, spectral: bool = False
+) -> nn.Sequential:
+    """Linear layers of ``sizes`` with ``activation()`` between them (none after the last);
+    ``spectral=True`` wraps each in ``torch.nn.utils.parametrizations.spectral_norm``."""
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
+        linear = nn.Linear(n_in, n_out)
+        layers.append(spectral_norm(linear) if spectral else linear)
         if i < len(sizes) - 2:
             layers.append(activation())
     return nn.Sequential(*layers)
