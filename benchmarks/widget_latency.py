@@ -68,11 +68,12 @@ def playground_rows(device: str = "cpu", quick: bool = False) -> list[dict]:
     side by side: it prints one line per playground.
     """
     rows = []
-    for dim, name in (
-        (1, "GAN playground 1-D, one Play tick"),
-        (2, "GAN playground ring, one Play tick"),
+    for dim, objective, name in (
+        (1, None, "GAN playground 1-D, one Play tick"),
+        (1, "wgan_gp", "GAN playground 1-D WGAN-GP (exact W1 each frame), one Play tick"),
+        (2, None, "GAN playground ring, one Play tick"),
     ):
-        box = gan_playground(dim, device=device)
+        box = gan_playground(dim, device=device, objective=objective)
         ticks = range(1, 41 if quick else 221)
         measure_latency(box.play, ticks[:20])  # warm-up
         stats = measure_latency(box.play, ticks[20:])

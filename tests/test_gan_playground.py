@@ -183,6 +183,19 @@ def test_readout_value_meets_the_jsd_bound(box):
     assert "D = D*" in box.readout.value
 
 
+def test_wgan_gp_readout_shows_the_critics_estimate_next_to_the_exact_w1():
+    from genlab.gan import wasserstein_1d_to_target
+
+    box = gan_playground(1, objective="wgan_gp", r1=0.0, steps_per_frame=5)
+    state = box.state  # a fresh playground: its critic starts at f = 0
+    state.step_d_many_button.click()
+    exact = wasserstein_1d_to_target(state.trainer.target, state.trainer.model.generator)
+    assert readout_number(box, "W1(p_data, p_g), exact") == pytest.approx(exact, abs=1e-3)
+    gap = readout_number(box, "critic E f(x) − E f(G(z))")
+    assert 0.8 * exact <= gap <= 1.3 * exact  # as the trainer's test: measured 1.09 x W1
+    assert "mean |D − D*|" not in box.readout.value  # D* is the GAN's, not a critic's
+
+
 def test_divergence_stops_play_and_says_so(box, monkeypatch):
     def diverge():
         raise TrainingDiverged("GAN training diverged at generator step 3: g_loss = nan")

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 
 from genlab import palette
+from genlab.gan import wasserstein_1d_to_target
+from genlab.losses import WASSERSTEIN
 from genlab.widgets._image import to_png, to_uint8
 from genlab.widgets._svg import SvgPlot
 
@@ -175,7 +177,13 @@ class PanelsMixin:
             ("2 JSD − log 4", _number(2 * pic.jsd - LOG4, ".4f")),
             ("mean D real / fake", f"{_number(d_real, '.2f')} / {_number(d_fake, '.2f')}"),
         ]
-        if self.dim == 1:
+        if t.config.objective in WASSERSTEIN:  # the critic's score estimates W1, not a JSD
+            gap = last.get("critic_gap", math.nan)
+            cells.append(("critic E f(x) − E f(G(z))", _number(gap, ".4f")))
+            if self.dim == 1:
+                w1 = wasserstein_1d_to_target(t.target, t.model.generator, t.config.prior, n=4001)
+                cells.append(("W1(p_data, p_g), exact", _number(w1, ".4f")))
+        elif self.dim == 1:
             cells.append(("mean |D − D*| on data", _number(self._d_error(pic), ".3f")))
         cells.append(("modes covered", f"{int(hit.sum())} of {len(hit)}"))
         body = "".join(
@@ -199,6 +207,13 @@ class PanelsMixin:
             "R1 γ > 0 keeps D smooth (stable training) and short of the sharp D*: with γ = 0, "
             f"Step D ×{D_BURST} brings D onto D*.</div>"
         )
+        if t.config.objective in WASSERSTEIN:
+            note = (
+                "<div style='opacity:0.85'>A critic f, not a classifier: the curve drawn as D is "
+                "σ(f). For a 1-Lipschitz f, E f(x) − E f(G(z)) ≤ W1, with equality for the best "
+                f"f: Step D ×{D_BURST} brings the gap up to W1 (on one batch, and with the "
+                "penalty's soft slope, a little over).</div>"
+            )
         error = (
             f"<div class='genlab-gan-error' style='color:{palette.HIGHLIGHT}'>{self.error}</div>"
         )
