@@ -4,10 +4,11 @@
 Wired into :mod:`genlab.cli` by ``add_grade_parser(commands)``, which adds both commands.
 After grading, ``genlab grade`` writes the class report (``report.html``, ``report.json``,
 ``report-*.csv``), the similarity report (``similarity.html``, ``similarity.csv``) and, with
-``--roster`` and ``--export``, the gradebooks an LMS imports (:mod:`genlab.grading.after`). The exit status says whether
-grading ran (0), not whether students passed: 1 if the grader itself failed on a submission,
-2 for bad arguments (no submissions, no solutions folder), 130 if interrupted (rerun the same
-command to resume).
+``--roster`` and ``--export``, the gradebooks an LMS imports (:mod:`genlab.grading.after`).
+
+The exit status says whether grading ran (0), not whether students passed: 1 if the grader
+itself failed on a submission, 2 for bad arguments (no submissions, no solutions folder), 130
+if interrupted (rerun the same command to resume).
 """
 
 from __future__ import annotations
@@ -115,10 +116,13 @@ def _report_options(args: argparse.Namespace, solutions: Path):
     threshold = getattr(args, "similarity_threshold", 0.9)
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"--similarity-threshold must be in (0, 1]; got {threshold}")
+    root = solutions.resolve().parent
+    if not (root / "lectures").is_dir():  # solutions kept apart: link to the course's lectures
+        root = _solutions_folder(None).parent
     return ReportOptions(
         roster=args.roster,
         exports=tuple(dict.fromkeys(args.export)),
-        root=solutions.resolve().parent,
+        root=root,
         site_url=args.site_url,
         threshold=threshold,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 __all__ = ["Diagnosis", "Section", "classify", "lecture_section"]
@@ -126,7 +126,7 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(question_id: str) -> tuple[str, ...]:
     from genlab.grading.checks import registered_questions
 

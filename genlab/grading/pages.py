@@ -123,8 +123,8 @@ def bar_chart(
     every = max(1, round(n / 12))  # at most about 12 labels under the bars
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = inner_h * float(value) / top_value
-        x = left + i * step + step * 0.12
-        w = step * 0.76
+        w = min(step * 0.76, 44.0)
+        x = left + i * step + (step - w) / 2
         parts.append(
             f'<rect x="{x:.1f}" y="{top + inner_h - h:.1f}" width="{w:.1f}" height="{h:.1f}" '
             f'class="{cls}"><title>{esc(label)}: {esc(_num(value))}</title></rect>'

@@ -75,7 +75,12 @@ def _question_card(q: dict) -> str:
     chart = bar_chart(labels, counts, alt=alt, xlabel="points", ylabel="submissions")
     facts = (
         f"<p>pass rate <b>{_pct(q['pass_rate'])}</b> ({q['passed']} of {q['submissions']}); "
-        f"median kernel time {_seconds(q['median_seconds'])}</p>"
+        + (
+            f"median kernel time {_seconds(q['median_seconds'])}"
+            if q["median_seconds"] is not None
+            else "kernel time per question not recorded"
+        )
+        + "</p>"
     )
     mistakes = [m for m in q["mistakes"]]
     listing = (
