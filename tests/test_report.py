@@ -250,7 +250,10 @@ def test_genlab_grade_writes_every_after_grading_file(tmp_path, monkeypatch):
     solution = nbformat.read(solutions / "99_tiny.ipynb", as_version=4)
     subs = tmp_path / "subs"
     subs.mkdir()
-    copied = "def gaussian_kl(m, lv):\n    # mine\n    return -0.5*(m**2 + torch.exp(lv) - 1.0 - lv).sum(-1)\n"
+    copied = (  # ben's answer, renamed, reformatted and commented
+        "def gaussian_kl(m, lv):\n    # mine\n"
+        "    return -0.5*(m**2 + torch.exp(lv) - 1.0 - lv).sum(-1)\n"
+    )
     for name, answer in (("ada", None), ("ben", WRONG_KL), ("cy", copied)):
         nb = _with(solution, answers={"kl_answer": answer} if answer else None)
         nbformat.write(nb, subs / f"{name}.ipynb")

@@ -215,7 +215,7 @@ def render_similarity(
             ]
             for a, r in results
         ],
-        numeric=(2, 3, 4, 5, 6, 7),
+        numeric=(2, 3, 4, 5, 6, 7, 8),
     )
     sections = []
     for assignment, r in results:

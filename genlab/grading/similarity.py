@@ -13,7 +13,9 @@ exercise stub's own 4-grams (the ``def`` line every answer shares). Every pair o
 scored at once by a sparse product of the answers' 4-gram incidence matrix with itself; only
 pairs at or above ``threshold`` are diffed. Flagged pairs are joined into clusters. Answers
 shorter than ``min_tokens`` are counted but never flagged: a one-line answer written the same
-way by many students is no evidence. Answers identical (after normalisation) to the exercise's
+way by many students is no evidence. With ``common`` (off by default: it costs recall, see
+``benchmarks/similarity.py``), answers whose normalised form at least 5 answers and that share
+of them have are counted apart too. Answers identical (after normalisation) to the exercise's
 stub, or to the reference solution, are listed apart.
 
 This flags answers for an instructor to read; it never changes a grade.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import math
 import re
 import zlib
 from collections.abc import Iterable, Mapping
@@ -224,6 +227,7 @@ class QuestionSimilarity:
     stub: list[str] = field(default_factory=list)  # left as the exercise gave it
     reference: list[str] = field(default_factory=list)  # identical to the reference solution
     short: int = 0  # answers too short to compare
+    common: int = 0  # answers written the same way as many others (not evidence)
     clusters: list[Cluster] = field(default_factory=list)
 
 
@@ -263,6 +267,7 @@ def compare_question(
     reference: str | None = None,
     threshold: float = 0.9,
     min_tokens: int = 12,
+    common: float | None = None,
     max_diffs: int = 20,
 ) -> QuestionSimilarity:
     """Compare the answers to one question (submission -> answer cell source)."""
@@ -288,6 +293,15 @@ def compare_question(
             continue
         names.append(name)
         shingles.append(own)
+    # With ``common``: an answer whose normalised form many share (at least 5, and at least
+    # that share of the answers) is the way the class writes it, not evidence of copying.
+    counts: dict[frozenset[int], int] = {}
+    for own in shingles:
+        counts[own] = counts.get(own, 0) + 1
+    crowd = math.inf if common is None else max(5, math.ceil(common * len(answers)))
+    keep = [i for i, own in enumerate(shingles) if counts[own] < crowd]
+    result.common = len(shingles) - len(keep)
+    names, shingles = [names[i] for i in keep], [shingles[i] for i in keep]
     if len(names) < 2:
         return result
     similar = _similarities(shingles)
@@ -331,6 +345,7 @@ def compare(
     references: Mapping[str, str] | None = None,
     threshold: float = 0.9,
     min_tokens: int = 12,
+    common: float | None = None,
 ) -> list[QuestionSimilarity]:
     """Compare every question's answers across ``submissions`` (submission -> question ->
     answer cell source). ``stubs`` and ``references``: question -> the exercise's stub and
@@ -345,6 +360,7 @@ def compare(
             reference=references.get(q),
             threshold=threshold,
             min_tokens=min_tokens,
+            common=common,
         )
         for q in questions
     ]
