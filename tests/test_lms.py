@@ -19,13 +19,25 @@ s3,Chen Wei,chen-vae.ipynb
 """
 # what the class report gives: each submission's assignment and auto-graded points
 STUDENTS = [
-    {"submission": "subs/ada-vae.ipynb", "assignment": "03_gaussian_vae", "points": 8,
-     "max_points": 8},
+    {
+        "submission": "subs/ada-vae.ipynb",
+        "assignment": "03_gaussian_vae",
+        "points": 8,
+        "max_points": 8,
+    },
     {"submission": "subs/ada-gan.ipynb", "assignment": "05_gan", "points": 3.5, "max_points": 6},
-    {"submission": "subs/ben-vae.ipynb", "assignment": "03_gaussian_vae", "points": 2,
-     "max_points": 8},
-    {"submission": "subs/eve-vae.ipynb", "assignment": "03_gaussian_vae", "points": 8,
-     "max_points": 8},
+    {
+        "submission": "subs/ben-vae.ipynb",
+        "assignment": "03_gaussian_vae",
+        "points": 2,
+        "max_points": 8,
+    },
+    {
+        "submission": "subs/eve-vae.ipynb",
+        "assignment": "03_gaussian_vae",
+        "points": 8,
+        "max_points": 8,
+    },
 ]
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
 import numpy as np
 import pytest
 
-from genlab.grading.similarity import _similarities, compare_question, normalise
+from genlab.grading.similarity import _similarities, compare, compare_question, normalise
 
 STUB = '''def gaussian_kl(mu, logvar):
     """KL(N(mu, diag exp(logvar)) || N(0, I)), summed over the last dim."""
@@ -109,3 +110,41 @@ def test_threshold_decides_and_bad_arguments_are_refused():
         compare_question("kl", {}, threshold=0)
     with pytest.raises(ValueError, match="min_tokens"):
         compare_question("kl", {}, min_tokens=-1)
+
+
+def _program(rng: random.Random, question: int) -> str:
+    """One of 4**3 = 64 distinct bodies for question ``question``: an independent writer.
+    (Two answers 41 students wrote alike on 5 questions, one of them common to all: a chance
+    of about (2/41)**4 = 6e-6 if they worked alone, below 0.05 / 820 pairs = 6e-5.)"""
+    unary = rng.choice(["exp", "log", "sigmoid", "tanh"])
+    binary = rng.choice(["+", "*", "-", "/"])
+    reduce = rng.choice(["sum", "mean", "amax", "logsumexp"])
+    return (
+        f"def f{question}(x, y):\n    a = torch.{unary}(x)\n    b = a {binary} y\n"
+        f"    return torch.{reduce}(b * {question}, dim=-1)\n"
+    )
+
+
+def test_pairs_alike_on_several_questions_are_flagged_and_common_answers_are_not():
+    rng = random.Random(1)
+    common = "def g(x):\n    total = x.sum(-1) + x.mean(-1) * 2\n    return total.exp() - 1\n"
+    students = {
+        f"s{i:02d}": {**{f"q{k}": _program(rng, k) for k in (1, 2, 4, 5)}, "q3": common}
+        for i in range(40)
+    }
+    copy = {q: re.sub(r"\bx\b", "inp", a).replace(" = ", "=") for q, a in students["s00"].items()}
+    students["s40"] = copy
+    found = compare(students)
+    by_question = {r.question: r for r in found.questions}
+    assert by_question["q3"].clusters == [] and by_question["q3"].common[0][0] == 41
+    assert [(p.a, p.b) for p in found.pairs] == [("s00", "s40")]
+    pair = found.pairs[0]
+    assert set(pair.diffs) == {"q1", "q2", "q3", "q4", "q5"}
+    # chance: per question, the share of answers near-identical to the pair's (itself too)
+    want = 1.0
+    for q in pair.diffs:
+        form = normalise(students["s00"][q]).shingles
+        want *= sum(normalise(a[q]).shingles == form for a in students.values()) / 41
+    assert pair.chance == pytest.approx(want)
+    with pytest.raises(ValueError, match="alpha"):
+        compare(students, alpha=1.5)

@@ -7,15 +7,27 @@ gradebooks again, from the folder alone). None of it changes a grade.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genlab._io import write_atomic
 from genlab.grading.lms import Roster, write_gradebooks
 from genlab.grading.report import MANIFEST, class_summary, write_class_report, write_manifest
 
-__all__ = ["AfterGrading", "ReportOptions", "after_grading", "rewrite_report"]
+__all__ = [
+    "AfterGrading",
+    "ReportOptions",
+    "after_grading",
+    "answer_sources",
+    "rewrite_report",
+    "write_similarity",
+]
 
 
 @dataclass(frozen=True)
@@ -72,8 +84,6 @@ def after_grading(
     submissions) the similarity report. ``submissions``: (name in grades.csv, path,
     assignment or None, sha256) of each; ``records``: the results by sha256; ``read``: how
     to read a submission's bytes (the grader's own reader refuses links and devices)."""
-    from genlab.grading.similarity import write_similarity
-
     options = options or ReportOptions()
     out = Path(out)
     submissions = list(submissions)
@@ -108,3 +118,101 @@ def rewrite_report(
 ) -> AfterGrading:
     """``genlab report DIR``: the class report (and gradebooks) again, from ``DIR``."""
     return _reports(Path(out), solutions, options or ReportOptions())
+
+
+# ------------------------------------------------------------------ the similarity report
+
+
+def answer_sources(notebook: Mapping, grade_ids: Iterable[str]) -> dict[str, str]:
+    """grade_id -> source of a notebook's (parsed JSON) cells among ``grade_ids``."""
+    wanted, found = set(grade_ids), {}
+    for cell in notebook.get("cells", []) if isinstance(notebook, Mapping) else []:
+        if not isinstance(cell, Mapping) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id") if isinstance(meta, Mapping) else None
+        if gid in wanted and gid not in found:
+            source = cell.get("source", "")
+            found[gid] = "".join(source) if isinstance(source, list) else str(source)
+    return found
+
+
+def write_similarity(
+    out,
+    submissions: Iterable[tuple[str, bytes, object]],
+    *,
+    threshold: float = 0.9,
+    min_tokens: int = 12,
+) -> list:
+    """Compare the answer cells of ``submissions`` (name, notebook bytes, its
+    :class:`~genlab.grading.assignments.Assignment`), per assignment and question; write
+    ``out/similarity.html`` and ``out/similarity.csv``; return the paths."""
+    from genlab.grading.assignments import exercise_cell_source, grade_id, is_answer
+    from genlab.grading.report_html import render_similarity
+    from genlab.grading.similarity import compare
+
+    started = time.perf_counter()
+    by_assignment: dict[str, tuple[object, dict[str, dict[str, str]]]] = {}
+    count = 0
+    for name, data, assignment in submissions:
+        if assignment is None:
+            continue
+        count += 1
+        cells = [c for c in assignment.nb.cells if is_answer(c)]
+        try:
+            notebook = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            notebook = {}
+        entry = by_assignment.setdefault(assignment.name, (assignment, {}))
+        entry[1][name] = answer_sources(notebook, [grade_id(c) for c in cells])
+    results, pairs = [], []
+    for name, (assignment, answers) in by_assignment.items():
+        cells = [c for c in assignment.nb.cells if is_answer(c)]
+        found = compare(
+            answers,
+            stubs={grade_id(c): exercise_cell_source(c) for c in cells},
+            references={grade_id(c): c.source for c in cells},
+            threshold=threshold,
+            min_tokens=min_tokens,
+        )
+        results += [(name, r) for r in found.questions]
+        pairs += [(name, p) for p in found.pairs]
+    seconds = time.perf_counter() - started
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "assignment",
+            "question",
+            "finding",
+            "cluster",
+            "submission",
+            "other",
+            "similarity",
+            "chance",
+        ]
+    )
+    for name, p in pairs:  # chance: see compare()
+        questions = " ".join(p.diffs)
+        writer.writerow(
+            [name, questions, "alike-across-questions", "", p.a, p.b, "", f"{p.chance:.3g}"]
+        )
+    for name, r in results:
+        for k, cluster in enumerate(r.clusters, 1):
+            for a, b, score, _ in cluster.pairs:
+                writer.writerow([name, r.question, "near-identical", k, a, b, f"{score:.3f}", ""])
+        writer.writerows([name, r.question, "reference", "", s, "", "", ""] for s in r.reference)
+        writer.writerows([name, r.question, "stub", "", s, "", "", ""] for s in r.stub)
+    out = Path(out)
+    html = render_similarity(
+        results,
+        pairs,
+        threshold=threshold,
+        min_tokens=min_tokens,
+        submissions=count,
+        seconds=seconds,
+    )
+    return [
+        write_atomic(out / "similarity.csv", buffer.getvalue(), newline=""),
+        write_atomic(out / "similarity.html", html),
+    ]

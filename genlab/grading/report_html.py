@@ -180,85 +180,108 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
+def _pairs(pairs: list) -> str:
+    if not pairs:
+        return "<p>No pair of submissions is alike on several questions beyond chance.</p>"
+    rows = [[a, p.a, p.b, len(p.diffs), f"{p.chance:.1e}"] for a, p in pairs[:200]]
+    head = ["assignment", "submission", "and submission", "questions alike", "chance if alone"]
+    parts = [table(head, rows, numeric=(3, 4))]
+    for _, p in pairs[:50]:
+        diffs = "".join(f"<p><code>{esc(q)}</code></p>{_diff_html(d)}" for q, d in p.diffs.items())
+        parts.append(
+            f"<details><summary>{esc(p.a)} and {esc(p.b)}: {len(p.diffs)} questions"
+            f"</summary>{diffs}</details>"
+        )
+    return "".join(parts)
+
+
+def _clusters(assignment: str, r) -> str:
+    parts = [f"<h3><code>{esc(r.question)}</code> <small>{esc(assignment)}</small></h3>"]
+    if r.reference:
+        parts.append(
+            '<p class="note">Identical to the reference solution (after normalisation): '
+            + ", ".join(f"<code>{esc(n)}</code>" for n in r.reference)
+            + ". The reference should not be circulating.</p>"
+        )
+    for k, cluster in enumerate(r.clusters, 1):
+        best = cluster.pairs[0][2] if cluster.pairs else 0.0
+        parts.append(
+            f"<p>Cluster {k}: {len(cluster.members)} answers, closest pair "
+            f"{100 * best:.0f}% alike: "
+            + ", ".join(f"<code>{esc(m)}</code>" for m in cluster.members)
+            + "</p>"
+        )
+        for a, b, score, diff in cluster.pairs:
+            if diff:
+                parts.append(
+                    f"<details><summary>{esc(a)} and {esc(b)}: {100 * score:.0f}% alike"
+                    f"</summary>{_diff_html(diff)}</details>"
+                )
+    return "".join(parts)
+
+
 def render_similarity(
     results: list,
+    pairs: list = (),
     *,
     threshold: float,
     min_tokens: int,
     submissions: int,
     seconds: float | None = None,
 ) -> str:
-    """``similarity.html`` from :func:`genlab.grading.similarity.compare`'s results
-    (``(assignment, QuestionSimilarity)`` pairs)."""
+    """``similarity.html`` from :func:`genlab.grading.similarity.compare`'s findings:
+    ``results``, ``(assignment, QuestionSimilarity)``; ``pairs``, ``(assignment, AlikePair)``."""
     flagged = sum(len(c.members) for _, r in results for c in r.clusters)
-    overview = table(
+    head = [
+        "assignment",
+        "question",
+        "answers",
+        "left as the stub",
+        "identical to the reference",
+        "too short to compare",
+        "written as many wrote it",
+        "clusters",
+        "answers in clusters",
+    ]
+    rows = [
         [
-            "assignment",
-            "question",
-            "answers",
-            "left as the stub",
-            "identical to the reference",
-            "too short to compare",
-            "clusters",
-            "answers in clusters",
-        ],
-        [
-            [
-                a,
-                r.question,
-                r.answers,
-                f"{len(r.stub)} ({_pct(len(r.stub) / r.answers if r.answers else None)})",
-                len(r.reference),
-                r.short,
-                len(r.clusters),
-                sum(len(c.members) for c in r.clusters),
-            ]
-            for a, r in results
-        ],
-        numeric=(2, 3, 4, 5, 6, 7, 8),
-    )
-    sections = []
-    for assignment, r in results:
-        if not (r.clusters or r.reference):
-            continue
-        parts = [f"<h3><code>{esc(r.question)}</code> <small>{esc(assignment)}</small></h3>"]
-        if r.reference:
-            parts.append(
-                '<p class="note">Identical to the reference solution (after normalisation): '
-                + ", ".join(f"<code>{esc(n)}</code>" for n in r.reference)
-                + ". The reference should not be circulating.</p>"
-            )
-        for k, cluster in enumerate(r.clusters, 1):
-            best = cluster.pairs[0][2] if cluster.pairs else 0.0
-            parts.append(
-                f"<p>Cluster {k}: {len(cluster.members)} answers, closest pair "
-                f"{100 * best:.0f}% alike: "
-                + ", ".join(f"<code>{esc(m)}</code>" for m in cluster.members)
-                + "</p>"
-            )
-            for a, b, score, diff in cluster.pairs:
-                if not diff:
-                    continue
-                parts.append(
-                    f"<details><summary>{esc(a)} and {esc(b)}: {100 * score:.0f}% alike"
-                    f"</summary>{_diff_html(diff)}</details>"
-                )
-        sections.append("".join(parts))
+            a,
+            r.question,
+            r.answers,
+            f"{len(r.stub)} ({_pct(len(r.stub) / r.answers if r.answers else None)})",
+            len(r.reference),
+            r.short,
+            sum(size for size, _ in r.common),
+            len(r.clusters),
+            sum(len(c.members) for c in r.clusters),
+        ]
+        for a, r in results
+    ]
+    sections = [_clusters(a, r) for a, r in results if r.clusters or r.reference]
     timing = "" if seconds is None else f" Compared in {seconds:.1f} s."
     body = (
         "<h1>Similar answers</h1>"
         f'<p class="lead">{submissions} submission(s); {flagged} answer(s) in clusters of '
-        f"near-identical answers.{esc(timing)}</p>"
+        f"near-identical answers; {len(pairs)} pair(s) of submissions alike on several "
+        f"questions.{esc(timing)}</p>"
         '<p class="note"><b>This page flags answers for review; it never changes a grade.</b> '
         "Answers that look alike may have been written alike: read the pairs before acting.</p>"
         "<p>How answers are compared: each answer cell is parsed, its comments, docstrings, "
         "layout and literal values dropped and the names it defines renamed; two answers are "
-        "near-identical when at least "
-        f"{100 * threshold:.0f}% of their 4-token runs (within statements, the exercise's own "
-        f"stub taken out) are shared. Answers shorter than {min_tokens} tokens are not "
-        "compared: many students write a one-line answer the same way.</p>"
+        f"near-identical when at least {100 * threshold:.0f}% of their 4-token runs (within "
+        "statements, the exercise's own stub taken out) are shared. Answers shorter than "
+        f"{min_tokens} tokens are not compared, and a cluster of at least 5 answers (and 2% of "
+        "them) is counted as the way many wrote it, not flagged: many students write a short "
+        "answer, or the usual form of a line, the same way.</p>"
         "<h2>Per question</h2>"
-        + overview
+        + table(head, rows, numeric=(2, 3, 4, 5, 6, 7, 8))
+        + "<h2>Submissions alike on several questions</h2>"
+        "<p>Pairs whose answers are near-identical on two or more questions, where that is "
+        "unlikely for two students who worked alone: <i>chance if alone</i> multiplies, over "
+        "those questions, the share of the class whose answer is near-identical to the pair's; "
+        "a pair is listed when it is below 0.05 divided by the number of pairs of submissions "
+        "(so that a class whose students all worked alone has about 0.05 pairs listed).</p>"
+        + _pairs(list(pairs))
         + "<h2>Clusters, with the diff of each pair</h2>"
         + ("".join(sections) or "<p>No clusters and no copies of the reference.</p>")
     )

@@ -11,12 +11,14 @@ Two answers are compared by the Jaccard index of their token 4-grams, taken stat
 statement (so reordering independent statements changes nothing), after removing the
 exercise stub's own 4-grams (the ``def`` line every answer shares). Every pair of a question is
 scored at once by a sparse product of the answers' 4-gram incidence matrix with itself; only
-pairs at or above ``threshold`` are diffed. Flagged pairs are joined into clusters. Answers
-shorter than ``min_tokens`` are counted but never flagged: a one-line answer written the same
-way by many students is no evidence. With ``common`` (off by default: it costs recall, see
-``benchmarks/similarity.py``), answers whose normalised form at least 5 answers and that share
-of them have are counted apart too. Answers identical (after normalisation) to the exercise's
-stub, or to the reference solution, are listed apart.
+pairs at or above ``threshold`` are diffed. Flagged pairs are joined into clusters. A cluster
+of many answers (at least 5, and ``common`` = 2% of them) is the way the class writes that
+answer: it is counted, not flagged. Answers shorter than ``min_tokens`` are counted but never
+compared: a one-line answer written the same way by many students is no evidence. Across
+questions, a pair of submissions whose answers are near-identical on several questions is
+listed when that is unlikely for two students who worked alone (:func:`compare`), even where
+each answer is a common one. Answers identical (after normalisation) to the exercise's stub,
+or to the reference solution, are listed apart.
 
 This flags answers for an instructor to read; it never changes a grade.
 """
@@ -35,14 +37,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
+    "AlikePair",
     "Cluster",
     "Normalised",
     "QuestionSimilarity",
+    "Similarity",
     "compare",
     "compare_question",
-    "answer_sources",
     "normalise",
-    "write_similarity",
 ]
 
 SHINGLE = 4  # tokens per shingle
@@ -227,8 +229,10 @@ class QuestionSimilarity:
     stub: list[str] = field(default_factory=list)  # left as the exercise gave it
     reference: list[str] = field(default_factory=list)  # identical to the reference solution
     short: int = 0  # answers too short to compare
-    common: int = 0  # answers written the same way as many others (not evidence)
-    clusters: list[Cluster] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)  # of fewer than ``common`` answers
+    # clusters of many answers (their size, an example): how the class writes it, not flagged
+    common: list[tuple[int, str]] = field(default_factory=list)
+    alike: dict[tuple[str, str], float] = field(default_factory=dict)  # pair -> share
 
 
 def _similarities(items: list[frozenset[int]]) -> np.ndarray:
@@ -267,7 +271,7 @@ def compare_question(
     reference: str | None = None,
     threshold: float = 0.9,
     min_tokens: int = 12,
-    common: float | None = None,
+    common: float = 0.02,
     max_diffs: int = 20,
 ) -> QuestionSimilarity:
     """Compare the answers to one question (submission -> answer cell source)."""
@@ -293,19 +297,13 @@ def compare_question(
             continue
         names.append(name)
         shingles.append(own)
-    # With ``common``: an answer whose normalised form many share (at least 5, and at least
-    # that share of the answers) is the way the class writes it, not evidence of copying.
-    counts: dict[frozenset[int], int] = {}
-    for own in shingles:
-        counts[own] = counts.get(own, 0) + 1
-    crowd = math.inf if common is None else max(5, math.ceil(common * len(answers)))
-    keep = [i for i, own in enumerate(shingles) if counts[own] < crowd]
-    result.common = len(shingles) - len(keep)
-    names, shingles = [names[i] for i in keep], [shingles[i] for i in keep]
     if len(names) < 2:
         return result
     similar = _similarities(shingles)
-    first, second = np.nonzero(np.triu(similar >= threshold - 1e-12, k=1))
+    close = similar >= threshold - 1e-12
+    np.fill_diagonal(close, False)
+    degree = close.sum(axis=1)
+    first, second = (a.tolist() for a in np.nonzero(np.triu(close, k=1)))
     parent = list(range(len(names)))
 
     def root(i: int) -> int:
@@ -314,28 +312,51 @@ def compare_question(
             i = parent[i]
         return i
 
-    for i, j in zip(first.tolist(), second.tolist(), strict=True):
+    for i, j in zip(first, second, strict=True):
         parent[root(i)] = root(j)
+        # how common the pair's answer is: the share of the answers near-identical to it
+        share = (max(degree[i], degree[j]) + 1) / len(answers)
+        result.alike[tuple(sorted((names[i], names[j])))] = float(share)
     groups: dict[int, list[int]] = {}
-    for i in sorted({*first.tolist(), *second.tolist()}):
+    for i in sorted({*first, *second}):
         groups.setdefault(root(i), []).append(i)
-    for members in groups.values():
-        inside = set(members)
-        pairs = sorted(
-            (
-                (names[i], names[j], float(similar[i, j]))
-                for i, j in zip(first.tolist(), second.tolist(), strict=True)
-                if i in inside
-            ),
-            key=lambda p: -p[2],
-        )
+    pairs_of: dict[int, list[tuple[str, str, float]]] = {}
+    for i, j in zip(first, second, strict=True):
+        pairs_of.setdefault(root(i), []).append((names[i], names[j], float(similar[i, j])))
+    crowd = max(5, math.ceil(common * len(answers)))
+    for key, members in groups.items():
+        if len(members) >= crowd:  # the way many in the class write it: no evidence
+            result.common.append((len(members), names[members[0]]))
+            continue
+        pairs = sorted(pairs_of[key], key=lambda p: -p[2])
         pairs = [  # diffs of the closest pairs only: a large cluster has many
             (a, b, score, _diff(answers[a], answers[b], a, b) if k < max_diffs else "")
             for k, (a, b, score) in enumerate(pairs)
         ]
         result.clusters.append(Cluster([names[i] for i in members], pairs))
     result.clusters.sort(key=lambda c: (-len(c.members), c.members))
+    result.common.sort(reverse=True)
     return result
+
+
+@dataclass
+class AlikePair:
+    """Two submissions near-identical on several questions, and how unlikely that is for two
+    students who worked alone (``chance``, see :func:`compare`); diffs by question."""
+
+    a: str
+    b: str
+    chance: float
+    diffs: dict[str, str]
+
+
+@dataclass
+class Similarity:
+    """What :func:`compare` found: each question's findings, and the pairs of submissions
+    alike on several questions."""
+
+    questions: list[QuestionSimilarity]
+    pairs: list[AlikePair]
 
 
 def compare(
@@ -345,14 +366,29 @@ def compare(
     references: Mapping[str, str] | None = None,
     threshold: float = 0.9,
     min_tokens: int = 12,
-    common: float | None = None,
-) -> list[QuestionSimilarity]:
-    """Compare every question's answers across ``submissions`` (submission -> question ->
+    common: float = 0.02,
+    alpha: float = 0.05,
+    max_pairs: int = 50,
+) -> Similarity:
+    r"""Compare every question's answers across ``submissions`` (submission -> question ->
     answer cell source). ``stubs`` and ``references``: question -> the exercise's stub and
-    the reference solution's cell."""
+    the reference solution's cell.
+
+    Across questions, a pair of submissions near-identical on two or more questions is listed
+    when
+
+    .. math:: \prod_q s_q \le \alpha / \binom{n}{2},
+
+    where :math:`s_q` is the share of question :math:`q`'s answers that are near-identical to
+    the pair's (an estimate of the chance that a student who worked alone writes it), and
+    :math:`n` the number of submissions: if students worked alone and independently, about
+    ``alpha`` pairs of the whole class would be listed by chance.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
     stubs, references = stubs or {}, references or {}
     questions = list(dict.fromkeys(q for answers in submissions.values() for q in answers))
-    return [
+    found = [
         compare_question(
             q,
             {name: answers[q] for name, answers in submissions.items() if q in answers},
@@ -364,87 +400,28 @@ def compare(
         )
         for q in questions
     ]
-
-
-# --------------------------------------------------------------------------- the files
-
-
-def answer_sources(notebook: Mapping, grade_ids: Iterable[str]) -> dict[str, str]:
-    """grade_id -> source of a notebook's (parsed JSON) cells among ``grade_ids``."""
-    wanted, found = set(grade_ids), {}
-    for cell in notebook.get("cells", []) if isinstance(notebook, Mapping) else []:
-        if not isinstance(cell, Mapping) or cell.get("cell_type") != "code":
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id") if isinstance(meta, Mapping) else None
-        if gid in wanted and gid not in found:
-            source = cell.get("source", "")
-            found[gid] = "".join(source) if isinstance(source, list) else str(source)
-    return found
-
-
-def write_similarity(
-    out,
-    submissions: Iterable[tuple[str, bytes, object]],
-    *,
-    threshold: float = 0.9,
-    min_tokens: int = 12,
-) -> list:
-    """Compare the answer cells of ``submissions`` (name, notebook bytes, its
-    :class:`~genlab.grading.assignments.Assignment`), per assignment and question; write
-    ``out/similarity.html`` and ``out/similarity.csv``; return the paths."""
-    import csv
-    import io
-    import json
-    import time
-    from pathlib import Path
-
-    from genlab._io import write_atomic
-    from genlab.grading.assignments import exercise_cell_source, grade_id, is_answer
-    from genlab.grading.report_html import render_similarity
-
-    started = time.perf_counter()
-    by_assignment: dict[str, tuple[object, dict[str, dict[str, str]]]] = {}
-    count = 0
-    for name, data, assignment in submissions:
-        if assignment is None:
-            continue
-        count += 1
-        cells = [c for c in assignment.nb.cells if is_answer(c)]
-        try:
-            notebook = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            notebook = {}
-        entry = by_assignment.setdefault(assignment.name, (assignment, {}))
-        entry[1][name] = answer_sources(notebook, [grade_id(c) for c in cells])
-    results = []
-    for name, (assignment, answers) in by_assignment.items():
-        cells = [c for c in assignment.nb.cells if is_answer(c)]
-        found = compare(
-            answers,
-            stubs={grade_id(c): exercise_cell_source(c) for c in cells},
-            references={grade_id(c): c.source for c in cells},
-            threshold=threshold,
-            min_tokens=min_tokens,
+    evidence: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for r in found:
+        for pair, share in r.alike.items():
+            evidence.setdefault(pair, []).append((r.question, share))
+    n = len(submissions)
+    limit = alpha / max(1, n * (n - 1) // 2)
+    listed = []
+    for (a, b), items in evidence.items():
+        chance = math.prod(share for _, share in items)
+        if len(items) >= 2 and chance <= limit:
+            listed.append((chance, a, b, [q for q, _ in items]))
+    listed.sort()
+    pairs = [
+        AlikePair(
+            a,
+            b,
+            chance,
+            {
+                q: _diff(submissions[a][q], submissions[b][q], a, b) if k < max_pairs else ""
+                for q in alike
+            },
         )
-        results += [(name, r) for r in found]
-    seconds = time.perf_counter() - started
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["assignment", "question", "finding", "cluster", "submission", "other", "similarity"]
-    )
-    for name, r in results:
-        for k, cluster in enumerate(r.clusters, 1):
-            for a, b, score, _ in cluster.pairs:
-                writer.writerow([name, r.question, "near-identical", k, a, b, f"{score:.3f}"])
-        writer.writerows([name, r.question, "reference", "", s, "", ""] for s in r.reference)
-        writer.writerows([name, r.question, "stub", "", s, "", ""] for s in r.stub)
-    out = Path(out)
-    html = render_similarity(
-        results, threshold=threshold, min_tokens=min_tokens, submissions=count, seconds=seconds
-    )
-    return [
-        write_atomic(out / "similarity.csv", buffer.getvalue(), newline=""),
-        write_atomic(out / "similarity.html", html),
+        for k, (chance, a, b, alike) in enumerate(listed)
     ]
+    return Similarity(found, pairs)
