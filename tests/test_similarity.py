@@ -114,8 +114,8 @@ def test_threshold_decides_and_bad_arguments_are_refused():
 
 def _program(rng: random.Random, question: int) -> str:
     """One of 4**3 = 64 distinct bodies for question ``question``: an independent writer.
-    (Two answers 41 students wrote alike on 5 questions, one of them common to all: a chance
-    of about (2/41)**4 = 6e-6 if they worked alone, below 0.05 / 820 pairs = 6e-5.)"""
+    (Two answers of 41 students alike on 5 questions, one of them common to all: a chance of
+    about (1/41)**4 = 4e-7 if they worked alone, below 0.05 / 820 pairs = 6e-5.)"""
     unary = rng.choice(["exp", "log", "sigmoid", "tanh"])
     binary = rng.choice(["+", "*", "-", "/"])
     reduce = rng.choice(["sum", "mean", "amax", "logsumexp"])
@@ -140,11 +140,11 @@ def test_pairs_alike_on_several_questions_are_flagged_and_common_answers_are_not
     assert [(p.a, p.b) for p in found.pairs] == [("s00", "s40")]
     pair = found.pairs[0]
     assert set(pair.diffs) == {"q1", "q2", "q3", "q4", "q5"}
-    # chance: per question, the share of answers near-identical to the pair's (itself too)
+    # chance: per question, (the other answers near-identical to the pair's + 1) / answers
     want = 1.0
     for q in pair.diffs:
         form = normalise(students["s00"][q]).shingles
-        want *= sum(normalise(a[q]).shingles == form for a in students.values()) / 41
+        want *= (sum(normalise(a[q]).shingles == form for a in students.values()) - 1) / 41
     assert pair.chance == pytest.approx(want)
     with pytest.raises(ValueError, match="alpha"):
         compare(students, alpha=1.5)

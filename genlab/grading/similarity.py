@@ -314,8 +314,9 @@ def compare_question(
 
     for i, j in zip(first, second, strict=True):
         parent[root(i)] = root(j)
-        # how common the pair's answer is: the share of the answers near-identical to it
-        share = (max(degree[i], degree[j]) + 1) / len(answers)
+        # how common the pair's answer is among the others: the share of the other answers
+        # near-identical to either (the pair itself left out, plus one: never 0)
+        share = max(degree[i], degree[j]) / len(answers)
         result.alike[tuple(sorted((names[i], names[j])))] = float(share)
     groups: dict[int, list[int]] = {}
     for i in sorted({*first, *second}):
@@ -379,8 +380,9 @@ def compare(
 
     .. math:: \prod_q s_q \le \alpha / \binom{n}{2},
 
-    where :math:`s_q` is the share of question :math:`q`'s answers that are near-identical to
-    the pair's (an estimate of the chance that a student who worked alone writes it), and
+    where :math:`s_q = (m_q + 1) / N_q`, :math:`m_q` the number of question :math:`q`'s other
+    answers near-identical to either of the pair's and :math:`N_q` the number of answers (an
+    estimate of the chance that a student who worked alone writes it), and
     :math:`n` the number of submissions: if students worked alone and independently, about
     ``alpha`` pairs of the whole class would be listed by chance.
     """
