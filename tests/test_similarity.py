@@ -140,7 +140,8 @@ def test_pairs_alike_on_several_questions_are_flagged_and_common_answers_are_not
     assert [(p.a, p.b) for p in found.pairs] == [("s00", "s40")]
     pair = found.pairs[0]
     assert set(pair.diffs) == {"q1", "q2", "q3", "q4", "q5"}
-    # chance: per question, (the other answers near-identical to the pair's + 1) / answers
+    # chance: per question, (the other answers as close to the pair's + 1) / answers; the pair
+    # is identical after normalisation, so those are the answers identical to it
     want = 1.0
     for q in pair.diffs:
         form = normalise(students["s00"][q]).shingles

@@ -278,8 +278,8 @@ def render_similarity(
         + "<h2>Submissions alike on several questions</h2>"
         "<p>Pairs whose answers are near-identical on two or more questions, where that is "
         "unlikely for two students who worked alone: <i>chance if alone</i> multiplies, over "
-        "those questions, the share of the other answers near-identical to the pair's (plus "
-        "one); "
+        "those questions, the share of the other answers at least as close to the pair's as "
+        "the two are to each other (plus one); "
         "a pair is listed when it is below 0.05 divided by the number of pairs of submissions "
         "(so that a class whose students all worked alone has about 0.05 pairs listed).</p>"
         + _pairs(list(pairs))

@@ -302,8 +302,8 @@ def compare_question(
     similar = _similarities(shingles)
     close = similar >= threshold - 1e-12
     np.fill_diagonal(close, False)
-    degree = close.sum(axis=1)
     first, second = (a.tolist() for a in np.nonzero(np.triu(close, k=1)))
+    ordered = np.sort(similar, axis=1)  # each answer's similarities, ascending
     parent = list(range(len(names)))
 
     def root(i: int) -> int:
@@ -312,12 +312,16 @@ def compare_question(
             i = parent[i]
         return i
 
+    def at_least(i: int, score: float) -> int:  # answers as close to i as ``score``, i too
+        return len(names) - int(np.searchsorted(ordered[i], score - 1e-12))
+
     for i, j in zip(first, second, strict=True):
         parent[root(i)] = root(j)
-        # how common the pair's answer is among the others: the share of the other answers
-        # near-identical to either (the pair itself left out, plus one: never 0)
-        share = max(degree[i], degree[j]) / len(answers)
-        result.alike[tuple(sorted((names[i], names[j])))] = float(share)
+        # how common the pair's likeness is: the share of the other answers at least as close
+        # to either as they are to each other (the pair itself left out, plus one: never 0)
+        score = similar[i, j]
+        others = max(at_least(i, score), at_least(j, score)) - 2
+        result.alike[tuple(sorted((names[i], names[j])))] = (others + 1) / len(answers)
     groups: dict[int, list[int]] = {}
     for i in sorted({*first, *second}):
         groups.setdefault(root(i), []).append(i)
@@ -381,8 +385,9 @@ def compare(
     .. math:: \prod_q s_q \le \alpha / \binom{n}{2},
 
     where :math:`s_q = (m_q + 1) / N_q`, :math:`m_q` the number of question :math:`q`'s other
-    answers near-identical to either of the pair's and :math:`N_q` the number of answers (an
-    estimate of the chance that a student who worked alone writes it), and
+    answers at least as similar to either of the pair's as the two are to each other, and
+    :math:`N_q` the number of answers (an estimate of the chance that a student who worked
+    alone writes an answer this close), and
     :math:`n` the number of submissions: if students worked alone and independently, about
     ``alpha`` pairs of the whole class would be listed by chance.
     """
