@@ -111,8 +111,12 @@ def _report_options(args: argparse.Namespace, solutions: Path):
 
     if args.export and not args.roster:
         raise ValueError("--export needs --roster ROSTER.csv (student_id, name, file)")
-    if args.roster and not Path(args.roster).is_file():
-        raise FileNotFoundError(f"roster {args.roster} does not exist")
+    if args.roster:
+        from genlab.grading.lms import Roster
+
+        if not Path(args.roster).is_file():
+            raise FileNotFoundError(f"roster {args.roster} does not exist")
+        Roster.read(args.roster)  # a bad roster is refused before grading, not after
     threshold = getattr(args, "similarity_threshold", 0.9)
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"--similarity-threshold must be in (0, 1]; got {threshold}")

@@ -38,7 +38,11 @@ th { background: var(--panel); }
 td.num, th.num { text-align: right; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(21rem, 1fr));
   gap: 0.4rem 1.5rem; }
-.card { background: var(--panel); border-radius: 6px; padding: 0.5rem 0.8rem; }
+.card { background: var(--panel); border-radius: 6px; padding: 0.5rem 0.8rem; min-width: 0; }
+.card table { width: 100%; table-layout: fixed; }
+.card th:last-child { width: 4.5rem; }
+.card td { overflow-wrap: break-word; }
+small.kind { color: var(--muted); }
 .card h3 { margin-top: 0.2rem; }
 figure { margin: 0.3rem 0; }
 svg text { fill: currentColor; font-size: 12px; }

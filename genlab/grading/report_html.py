@@ -85,9 +85,15 @@ def _question_card(q: dict) -> str:
     mistakes = [m for m in q["mistakes"]]
     listing = (
         table(
-            ["why it failed", "kind", "share"],
-            [[m["label"], m["kind"], _pct(m["share"])] for m in mistakes[:8]],
-            numeric=(2,),
+            ["why it failed", "share"],
+            [
+                [
+                    ("html", f'{esc(m["label"])} <small class="kind">({esc(m["kind"])})</small>'),
+                    _pct(m["share"]),
+                ]
+                for m in mistakes[:8]
+            ],
+            numeric=(1,),
         )
         if mistakes
         else ""
