@@ -50,7 +50,6 @@ from genlab.gan.many_seeds import (
     ManySeedGANs,
     ManySeedResult,
     compare_objectives,
-    time_many_seeds,
 )
 from genlab.gan.metrics import (
     GridDensities,
@@ -63,7 +62,7 @@ from genlab.gan.metrics import (
 from genlab.gan.steps import discriminator_step, generator_step
 from genlab.gan.streams import draw_noise
 from genlab.gan.targets import Target, make_target
-from genlab.gan.trainer import EVENTS, GANTrainer, GeneratorMap, Picture, train_gan
+from genlab.gan.trainer import EVENTS, GANTrainer, GeneratorMap, Picture
 from genlab.losses import discriminator_objective, generator_objective, r1_penalty
 
 __all__ = [
@@ -113,6 +112,4 @@ __all__ = [
     "r1_penalty",
     "saturation_curves",
     "saturation_experiment",
-    "time_many_seeds",
-    "train_gan",
 ]
