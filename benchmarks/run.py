@@ -1,7 +1,7 @@
 """Run the course's benchmarks and write BENCHMARKS.md.
 
     python benchmarks/run.py              # everything, on the CPU and (if present) the GPU
-    python benchmarks/run.py --only vae   # one section (vae, gan, widgets, notebooks)
+    python benchmarks/run.py --only vae   # one section (vae, gan, widgets, notebooks, similarity)
     python benchmarks/run.py --quick      # a fast smoke run (figures not for reporting)
 
 Every figure is a median over repeated runs after a warm-up; every comparison is a ratio of
@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import gan_many_seeds  # noqa: E402
 import notebook_times  # noqa: E402
+import similarity  # noqa: E402
 import vae_training  # noqa: E402
 import widget_latency  # noqa: E402
 
@@ -37,6 +38,7 @@ SECTIONS = {
     "gan": ("Many-seed GAN runs: batched vs one after another", gan_many_seeds),
     "widgets": ("Widget latency", widget_latency),
     "notebooks": ("Lecture notebooks, executed headless", notebook_times),
+    "similarity": ("Similar answers: 500 synthetic submissions per assignment", similarity),
 }
 
 

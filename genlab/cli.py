@@ -13,6 +13,7 @@ commands:
   genlab train vae --dataset digits|sprites|mnist --epochs N --device auto --out DIR
   genlab train gan --dataset mixture1d|ring|digits|sprites --objective ... --out DIR
   genlab grade SUBMISSION... --out DIR     batch grading of exercise notebooks
+  genlab report DIR                        the class report of a graded folder, again
   genlab site build --out DIR              the course website
 """
 

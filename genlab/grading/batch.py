@@ -30,6 +30,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from genlab._io import write_atomic
+from genlab.grading.after import AfterGrading, ReportOptions, after_grading
 from genlab.grading.assignments import Assignment, grade_id
 from genlab.grading.grader import (
     NOTEBOOK_ROW,
@@ -160,6 +161,8 @@ def _record(
         "feedback": result.feedback,
         "manual": [q.grade_id for q in assignment.manual] if assignment else [],
         "internal_error": result.internal_error,
+        # seconds the kernel spent on each question, where the grader measures them
+        "question_seconds": dict(getattr(result, "question_seconds", None) or {}),
     }
 
 
@@ -261,6 +264,7 @@ class BatchReport:
     rejected: list[str]  # submissions whose earlier result failed authentication: regraded
     skipped: list[str]  # files in hidden folders, not graded
     sandbox: str | None  # why kernels ran without a sandbox (None: they ran in one)
+    after: AfterGrading | None = None  # the class report, gradebooks and similarity report
 
 
 def _feedback_path(out: Path, label: str) -> Path:
@@ -314,6 +318,7 @@ def grade(
     regrade: bool = False,
     progress: Callable[[str], None] | None = None,
     sandboxed: bool | None = None,
+    report: ReportOptions | None = None,
 ) -> BatchReport:
     """Grade notebooks (files, or folders searched for ``*.ipynb``) against the solution
     notebooks in ``solutions``, into ``out``: ``grades.csv``, ``feedback/*.md`` and
@@ -321,6 +326,8 @@ def grade(
     submission (default: matched by grade_ids, then by file name). ``seed`` fixes the random
     inputs (default: new ones every run). ``regrade`` ignores earlier results. ``sandboxed``:
     run kernels in :mod:`genlab.grading.sandbox` (default: whenever it is available).
+    ``report``: what :func:`genlab.grading.after.after_grading` writes once all are graded
+    (default: the class report and the similarity report).
     """
     from genlab.grading import sandbox
 
@@ -442,6 +449,11 @@ def grade(
         rows = _write_csv(out, order, records)
     internal = sum(1 for r in records.values() if r.get("internal_error"))
     graded = len(todo)
+    submissions = [
+        (label, path, targets.get(sha), sha)
+        for (path, _), (label, sha) in zip(files, order, strict=True)
+    ]
+    after = after_grading(out, submissions, records, solutions, report, read=read_submission)
     return BatchReport(
         out / "grades.csv",
         graded,
@@ -451,4 +463,5 @@ def grade(
         rejected,
         skipped,
         no_sandbox,
+        after,
     )
