@@ -25,6 +25,22 @@
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. The written questions at the end are graded
 # by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex02_reparameterize")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **9** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -36,14 +52,14 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
 genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_reparameterize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The reparameterized draw (2 points)
+# ## 1. The reparameterized draw (1 point, transcription)
 #
 # Write `reparameterize(mu, logvar, eps)`: the sample $z = \mu + \sigma\odot\epsilon$ of
 # $\mathcal N(\mu, \sigma^2)$, where `logvar` $= \log\sigma^2$ and `eps` is standard-normal
@@ -58,7 +74,7 @@ def reparameterize(mu, logvar, eps):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_reparameterize", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_reparameterize", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_reparameterize", reparameterize)
 
 # %% [markdown]
@@ -71,7 +87,7 @@ z = reparameterize(
 print(f"mean {z.mean().item():.3f}, std {z.std().item():.3f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_score_function_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The score-function estimator (2 points)
+# ## 2. The score-function estimator (1 point, transcription)
 #
 # With $L$ samples $z^{(l)} = \mu + \sigma\epsilon^{(l)}$,
 #
@@ -91,11 +107,11 @@ def score_function_grad(f, mu, logvar, eps):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_score_function", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_score_function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_score_function", score_function_grad)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_pathwise_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The pathwise estimator (2 points)
+# ## 3. The pathwise estimator (1 point, transcription)
 #
 # After reparameterization, $\nabla\mathbb E_q[f(z)] = \mathbb E_\epsilon[\nabla f(\mu +
 # \sigma\epsilon)]$, and autograd computes the inner gradient. Write
@@ -113,11 +129,11 @@ def pathwise_grad(f, mu, logvar, eps):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_pathwise", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_pathwise", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_pathwise", pathwise_grad)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_estimator_stats_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Mean, variance and standard error of repeated estimates (2 points)
+# ## 4. Mean, variance and standard error of repeated estimates (1 point, transcription)
 #
 # `estimates` holds $R$ independent estimates along its first dimension, shape `(R, ...)`.
 # Write `estimator_stats(estimates)`, returning `(mean, variance, standard_error)`, each of
@@ -133,7 +149,7 @@ def estimator_stats(estimates):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_estimator_stats", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_estimator_stats", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_estimator_stats", estimator_stats)
 
 # %% [markdown]

@@ -29,6 +29,22 @@
 # $-\log\sigma(\ell) = \operatorname{softplus}(-\ell)$ and $-\log(1 - \sigma(\ell)) =
 # \operatorname{softplus}(\ell)$ (`torch.nn.functional.softplus`). The written questions at the
 # end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex05_discriminator_loss")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | derivation | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **11** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -38,7 +54,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -46,7 +62,7 @@ genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_discriminator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The discriminator's cost (2 points)
+# ## 1. The discriminator's cost (1 point, transcription)
 #
 # The discriminator is a classifier of real ($x\sim p_{data}$) against generated
 # ($G(z)$) samples, trained with the cross-entropy (slide "Adversarial Learning"):
@@ -65,7 +81,7 @@ def discriminator_loss(real_logits, fake_logits):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_discriminator_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_discriminator_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex05_discriminator_loss", discriminator_loss)
 
 # %% [markdown]
@@ -83,7 +99,7 @@ print(
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_minimax_generator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The minimax generator cost (2 points)
+# ## 2. The minimax generator cost (1 point, transcription)
 #
 # In the zero-sum game the generator's cost is $J_G = -J_D$; the real-data term does not depend
 # on $G$, so the generator minimises (slide "Learning procedure")
@@ -101,11 +117,11 @@ def minimax_generator_loss(fake_logits):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_minimax_generator_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_minimax_generator_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex05_minimax_generator_loss", minimax_generator_loss)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_non_saturating_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The non-saturating generator cost (2 points)
+# ## 3. The non-saturating generator cost (1 point, transcription)
 #
 # The slide "A better cost function" replaces it by
 #
@@ -122,7 +138,7 @@ def non_saturating_loss(fake_logits):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_non_saturating_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_non_saturating_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex05_non_saturating_loss", non_saturating_loss)
 
 # %% [markdown]
@@ -140,15 +156,15 @@ for d in (0.001, 0.1, 0.5, 0.9):
     )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_saturation_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Saturation: the derivative with respect to the logit (2 points)
+# ## 4. Saturation: the derivative with respect to the logit (3 points, derivation)
 #
 # The generator learns only through $\partial J_G / \partial \ell$ (times $\partial \ell /
 # \partial \theta_G$). Write `generator_cost_gradients(fake_logits)`, returning
 # `(minimax_grad, non_saturating_grad)`, each of the shape of `fake_logits`: for every sample,
 # the derivative of *its own* cost, $\frac{\partial}{\partial \ell}\log(1 - \sigma(\ell))$ and
 # $\frac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big)$, at its logit. Derive them by
-# hand (use $\sigma'(\ell) = \sigma(\ell)(1 - \sigma(\ell))$), or use autograd on your costs
-# (then remember that a batch mean gives each sample only $1/B$ of the gradient).
+# hand on paper (the chain rule through the sigmoid) and write the closed forms you find, without
+# autograd: the next cell reads them off to explain saturation.
 
 
 # %% nbgrader={"grade": false, "grade_id": "ex05_saturation_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -158,7 +174,7 @@ def generator_cost_gradients(fake_logits):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_saturation", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_saturation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex05_saturation", generator_cost_gradients)
 
 # %% [markdown]

@@ -25,6 +25,22 @@
 # check cell below it: it tries your function on random inputs against genlab's reference and
 # prints ✔, or ✘ with what is wrong (a sign, a sum that should be a mean, a missing constant,
 # a gradient that does not flow, ...). The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex03_gaussian_kl")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **9** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -36,14 +52,14 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
 genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The KL term in closed form (2 points)
+# ## 1. The KL term in closed form (1 point, transcription)
 #
 # The encoder outputs $q(z\mid x) = \mathcal N(\mu, \operatorname{diag}\sigma^2)$ as `mu` and
 # `logvar` $= \log\sigma^2$; the prior is $p(z) = \mathcal N(0, I)$. Write
@@ -64,7 +80,7 @@ def gaussian_kl(mu, logvar):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_gaussian_kl", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_gaussian_kl", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_gaussian_kl", gaussian_kl)
 ### BEGIN HIDDEN TESTS
 check("ex03_gaussian_kl", gaussian_kl, suite="hidden")
@@ -79,7 +95,7 @@ print(gaussian_kl(torch.zeros(1, 2), torch.zeros(1, 2)))
 print(gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(4.0)]])))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_least_squares_nll_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The Gaussian cost with a constant variance (2 points)
+# ## 2. The Gaussian cost with a constant variance (1 point, transcription)
 #
 # A decoder with mean `mu` $=\mu_x$ and one constant variance `sigma2` $=\sigma_x^2$ (a Python
 # float) for every coordinate has the negative log-likelihood
@@ -99,7 +115,7 @@ def least_squares_nll(x, mu, sigma2):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_least_squares_nll", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_least_squares_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_least_squares_nll", least_squares_nll)
 ### BEGIN HIDDEN TESTS
 check("ex03_least_squares_nll", least_squares_nll, suite="hidden")
@@ -119,7 +135,7 @@ for sigma2 in (1.0, 0.1):
     )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_bernoulli_nll_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The Bernoulli cost from logits (2 points)
+# ## 3. The Bernoulli cost from logits (1 point, transcription)
 #
 # A Bernoulli decoder outputs *logits* $\ell$ (log-odds), with $p = \operatorname{sigmoid}(\ell)$.
 # Write `bernoulli_nll(x, logits)`, the negative log-probability of binary $x \in \{0, 1\}$
@@ -142,7 +158,7 @@ def bernoulli_nll(x, logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_bernoulli_nll", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_bernoulli_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_bernoulli_nll", bernoulli_nll)
 ### BEGIN HIDDEN TESTS
 check("ex03_bernoulli_nll", bernoulli_nll, suite="hidden")
@@ -156,7 +172,7 @@ print(bernoulli_nll(torch.tensor([[1.0, 0.0]]), torch.tensor([[50.0, -50.0]])))
 print(bernoulli_nll(torch.tensor([[0.0]]), torch.tensor([[50.0]])))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_elbo_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The ELBO and its two terms (2 points)
+# ## 4. The ELBO and its two terms (1 point, transcription)
 #
 # For a data point $x$ with encoder outputs `mu`, `logvar` of shape `(B, J)`, and the decoder's
 # mean `x_hat` at one sample $z \sim q(z\mid x)$, with the constant decoder variance `sigma2`,
@@ -180,7 +196,7 @@ def gaussian_vae_elbo(x, mu, logvar, x_hat, sigma2):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_elbo", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_elbo", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_elbo", gaussian_vae_elbo)
 ### BEGIN HIDDEN TESTS
 check("ex03_elbo", gaussian_vae_elbo, suite="hidden")

@@ -29,6 +29,22 @@
 # missing or goes where it should not. Shapes follow `genlab.models.vqvae`: the encoder output
 # `z_e` is `(B, D, h, w)` (a grid of $h \times w$ vectors of size $D$, channels first) and the
 # codebook is `(K, D)`. The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex04_vq_quantize")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **9** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -38,7 +54,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -46,7 +62,7 @@ genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_quantize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. Nearest-code quantization with the straight-through estimator (2 points)
+# ## 1. Nearest-code quantization with the straight-through estimator (1 point, transcription)
 #
 # Each vector $z_e$ of the grid is replaced by its nearest code,
 #
@@ -76,7 +92,7 @@ def vq_quantize(z_e, codebook):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_vq_quantize", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_quantize", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_vq_quantize", vq_quantize)
 ### BEGIN HIDDEN TESTS
 check("ex04_vq_quantize", vq_quantize, suite="hidden")
@@ -96,7 +112,7 @@ upstream = torch.randn_like(quantized)  # as if from the decoder
 print("gradient at z_e equals the upstream gradient:", torch.equal(grad, upstream))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_losses_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The codebook and commitment losses (2 points)
+# ## 2. The codebook and commitment losses (1 point, transcription)
 #
 # The reconstruction loss trains the encoder (through the straight-through copy) and the
 # decoder, but not the codebook. Two more terms do (van den Oord et al. 2017, Eq. 3):
@@ -125,7 +141,7 @@ def vq_losses(z_e, codebook, beta):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_vq_losses", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_losses", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_vq_losses", vq_losses)
 ### BEGIN HIDDEN TESTS
 check("ex04_vq_losses", vq_losses, suite="hidden")
@@ -153,7 +169,7 @@ print("cluster centres:\n", centres.numpy())
 assert (torch.cdist(codes.detach(), centres).min(0).values < 0.25).all()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_perplexity_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. How many codes are in use: the perplexity (2 points)
+# ## 3. How many codes are in use: the perplexity (1 point, transcription)
 #
 # With $n_k$ the number of times code $k$ is chosen among all $N$ indices of a batch and
 # $p_k = n_k / N$, the perplexity
@@ -177,7 +193,7 @@ def perplexity(indices, num_codes):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_perplexity", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_perplexity", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_perplexity", perplexity)
 ### BEGIN HIDDEN TESTS
 check("ex04_perplexity", perplexity, suite="hidden")
@@ -195,7 +211,7 @@ for name, idx in (
     print(f"{name:>15}: perplexity {perplexity(idx, 8).item():.2f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_clamp_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. DC-IGN: clamping units to their batch mean (2 points)
+# ## 4. DC-IGN: clamping units to their batch mean (1 point, transcription)
 #
 # In a DC-IGN mini-batch only one factor varies. `free` `(Z,)` (bool) marks the units allowed to
 # explain it; every other unit $j$ is clamped:
@@ -224,7 +240,7 @@ def clamp_to_batch_mean(z, free, pull):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_clamp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_clamp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_clamp", clamp_to_batch_mean)
 ### BEGIN HIDDEN TESTS
 check("ex04_clamp", clamp_to_batch_mean, suite="hidden")

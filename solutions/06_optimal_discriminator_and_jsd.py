@@ -29,6 +29,22 @@
 # points is a tensor `(..., K)` of probabilities summing to 1 over the last dimension (on a
 # grid, a density times the cell size is such a vector); each function returns one value per
 # distribution, `(...)`. The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex06_optimal_discriminator")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | check your understanding | written, graded by hand | 8 |
+# | **total** | | **12** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -40,7 +56,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -49,7 +65,7 @@ torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_optimal_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The optimal discriminator of two Gaussians (2 points)
+# ## 1. The optimal discriminator of two Gaussians (1 point, transcription)
 #
 # For $p_{data} = \mathcal N(\mu_{data}, \sigma_{data}^2)$ and $p_G = \mathcal N(\mu_G,
 # \sigma_G^2)$, write `optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g)`:
@@ -73,7 +89,7 @@ def optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_optimal_discriminator", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_optimal_discriminator", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_optimal_discriminator", optimal_discriminator)
 ### BEGIN HIDDEN TESTS
 check("ex06_optimal_discriminator", optimal_discriminator, suite="hidden")
@@ -88,7 +104,7 @@ x = torch.tensor([-80.0, -3.0, -1.0, 0.0, 1.0, 3.0, 80.0])
 print(optimal_discriminator(x, 0.0, 1.0, 0.5, 2.0))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_game_value_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The value of the game (2 points)
+# ## 2. The value of the game (1 point, transcription)
 #
 # For distributions on $K$ points, and a discriminator given by its logits $\ell_k$ at those
 # points ($D_k = \sigma(\ell_k)$), the value function of the slides is
@@ -110,7 +126,7 @@ def game_value(p_data, p_g, logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_game_value", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_game_value", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_game_value", game_value)
 ### BEGIN HIDDEN TESTS
 check("ex06_game_value", game_value, suite="hidden")
@@ -133,7 +149,7 @@ print("trained D:", torch.sigmoid(logits).detach().numpy().round(4))
 print("D*       :", (p_data / (p_data + p_g)).numpy().round(4))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_jsd_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The Jensen-Shannon divergence (2 points)
+# ## 3. The Jensen-Shannon divergence (1 point, transcription)
 #
 # $$\mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}(p\,\|\,m) + \tfrac12 \mathrm{KL}(q\,\|\,m),
 # \qquad m = \tfrac12 (p + q), \qquad \mathrm{KL}(p\,\|\,m) = \sum_k p_k \log\frac{p_k}{m_k}.$$
@@ -156,7 +172,7 @@ def jsd(p_data, p_g):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_jsd", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_jsd", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_jsd", jsd)
 ### BEGIN HIDDEN TESTS
 check("ex06_jsd", jsd, suite="hidden")
@@ -178,7 +194,7 @@ print(
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_value_at_optimum_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The value at the optimal discriminator (2 points)
+# ## 4. The value at the optimal discriminator (1 point, transcription)
 #
 # Write `value_at_optimum(p_data, p_g)`: $V(D^*, G)$, the value of the game when the
 # discriminator is optimal, `(..., K)` each $\to$ `(...)`. You may plug
@@ -198,7 +214,7 @@ def value_at_optimum(p_data, p_g):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_value_at_optimum", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_value_at_optimum", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_value_at_optimum", value_at_optimum)
 ### BEGIN HIDDEN TESTS
 check("ex06_value_at_optimum", value_at_optimum, suite="hidden")

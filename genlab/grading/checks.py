@@ -29,6 +29,7 @@ from genlab.grading.probe import Answer, probe
 from genlab.grading.protocol import NamedFunction, Opaque
 
 __all__ = [
+    "KINDS",
     "SUITES",
     "CheckFailed",
     "Mistake",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 SUITES = ("visible", "hidden")
+# What a question asks of the student, and the points each kind is worth: retyping a printed
+# formula, deriving one that is not printed, running an experiment that must reach a result,
+# repairing a training loop with planted bugs.
+KINDS = {"transcription": (1,), "derivation": (3,), "experiment": (3, 4), "debug": (3,)}
 _DEFAULT_SEEDS = {"visible": 0, "hidden": 10_000}
 
 
@@ -66,7 +71,10 @@ class Mistake:
 @dataclass(frozen=True)
 class Question:
     """One auto-graded question: the student writes a function that must behave like
-    ``reference`` on the inputs that ``inputs(generator, case, suite)`` draws."""
+    ``reference`` on the inputs that ``inputs(generator, case, suite)`` draws.
+
+    ``kind`` is one of :data:`KINDS`; ``hints`` go from a conceptual nudge to the key step to
+    the shape of the answer, never its code (:func:`genlab.grading.hints.hint` shows them)."""
 
     id: str
     reference: Callable[..., object]
@@ -80,6 +88,12 @@ class Question:
     cases: Mapping[str, int] = field(
         default_factory=lambda: MappingProxyType({"visible": 3, "hidden": 6})
     )
+    kind: str = "transcription"
+    hints: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
 
 
 @dataclass(frozen=True)
@@ -451,10 +465,24 @@ def evaluate(
             every_case = problem.startswith(("not answered yet", "no function named"))
             where = "" if every_case else f" [case {case + 1} of {len(all_inputs)}]"
             return Verdict(question.id, False, f"{problem}{where}", len(all_inputs))
+    return Verdict(
+        question.id, True, passed_message(question, suite, len(all_inputs)), len(all_inputs)
+    )
+
+
+def passed_message(question: Question, suite: str, n: int) -> str:
+    """What a pass proves: these inputs, not the grade (grading draws fresh inputs)."""
     what = "values and gradients" if question.grad_args else "values"
-    tests = "hidden tests" if suite == "hidden" else "random inputs"
-    message = f"correct ({what} match genlab's reference on {len(all_inputs)} {tests})"
-    return Verdict(question.id, True, message, len(all_inputs))
+    inputs = f"{n} random input{'s' if n != 1 else ''}"
+    if suite == "hidden":
+        return (
+            f"passed the hidden tests ({what} match genlab's reference on {inputs}); "
+            "grading draws fresh inputs"
+        )
+    return (
+        f"passed the visible checks ({what} match genlab's reference on {inputs}); "
+        "more inputs are tried at grading"
+    )
 
 
 def check(

@@ -44,6 +44,12 @@ def _reparam_inputs(g, case, suite):
 register(
     Question(
         id="ex02_reparameterize",
+        kind="transcription",
+        hints=(
+            "A draw of N(mu, sigma^2) is a shifted and scaled standard-normal draw.",
+            "sigma = exp(logvar / 2): half the log-variance, exponentiated.",
+            "One line, elementwise in mu, logvar and eps, with no new random numbers.",
+        ),
         reference=reparameterize,
         inputs=_reparam_inputs,
         grad_args=("mu", "logvar"),
@@ -139,6 +145,15 @@ def _score_variant(kind):
 register(
     Question(
         id="ex02_score_function",
+        kind="transcription",
+        hints=(
+            "The score-function estimator multiplies the function's value by the gradient of log "
+            "q at the same sample; it never differentiates f.",
+            "Rebuild z from eps, then evaluate f(z) and both scores (z - mu)/sigma^2 and ((z - "
+            "mu)^2/sigma^2 - 1)/2 at every sample.",
+            "Two tensors of mu's shape: each a mean over the L samples (the first dimension) of "
+            "f(z) times a score.",
+        ),
         reference=_score_function,
         inputs=_estimator_inputs,
         fields=("grad_mu", "grad_logvar"),
@@ -201,6 +216,14 @@ def _pathwise_variant(kind):
 register(
     Question(
         id="ex02_pathwise",
+        kind="transcription",
+        hints=(
+            "After reparameterization the randomness is in eps only, so the gradient can go "
+            "inside the expectation and autograd can compute it.",
+            "Make fresh leaves of mu and logvar that require a gradient, build z from eps, and "
+            "differentiate the sum over elements of the mean over samples of f(z).",
+            "torch.autograd.grad returns the pair (grad_mu, grad_logvar), each of mu's shape.",
+        ),
         reference=_pathwise,
         inputs=_estimator_inputs,
         fields=("grad_mu", "grad_logvar"),
@@ -263,6 +286,14 @@ def _stats_variant(kind):
 register(
     Question(
         id="ex02_estimator_stats",
+        kind="transcription",
+        hints=(
+            "The R estimates are independent draws of one estimator: summarise them along the "
+            "first dimension.",
+            "The unbiased variance divides by R - 1 (torch.var's default); the standard error is "
+            "the spread of the mean of R draws.",
+            "Three tensors of shape estimates.shape[1:]: mean, variance, and sqrt(variance / R).",
+        ),
         reference=_estimator_stats,
         inputs=_stats_inputs,
         fields=("mean", "variance", "standard_error"),

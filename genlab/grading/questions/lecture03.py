@@ -49,6 +49,14 @@ def _kl_terms(mu, var, log_var):
 register(
     Question(
         id="ex03_gaussian_kl",
+        kind="transcription",
+        hints=(
+            "The KL of a diagonal Gaussian to N(0, I) is a sum of independent one-dimensional "
+            "KLs, one per latent dimension.",
+            "sigma^2 = exp(logvar) and log sigma^2 = logvar itself: no log or sqrt is needed.",
+            "One value per sample: one half of a sum over the last dimension of four terms, and "
+            "it is 0 when mu = 0 and logvar = 0.",
+        ),
         reference=gaussian_kl,
         inputs=_kl_inputs,
         grad_args=("mu", "logvar"),
@@ -115,6 +123,15 @@ def _sq(x, mu):
 register(
     Question(
         id="ex03_least_squares_nll",
+        kind="transcription",
+        hints=(
+            "With a fixed variance, the Gaussian negative log-likelihood is a scaled squared "
+            "error plus a constant.",
+            "sigma2 is the variance (not the standard deviation); the constant is D/2 log(2 pi "
+            "sigma2) for D coordinates.",
+            "Sum over the last dimension: ||x - mu||^2 / (2 sigma2) plus the constant, one value "
+            "per sample.",
+        ),
         reference=_least_squares_nll,
         inputs=_nll_inputs,
         grad_args=("mu",),
@@ -173,6 +190,13 @@ def _naive_bernoulli(x, logits):
 register(
     Question(
         id="ex03_bernoulli_nll",
+        kind="transcription",
+        hints=(
+            "Logits are log-odds: never turn them into probabilities and take logs, that "
+            "overflows for large |logits|.",
+            "-log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).",
+            "A sum over the last dimension of x times one softplus plus (1 - x) times the other.",
+        ),
         reference=bernoulli_nll,
         inputs=_bernoulli_inputs,
         grad_args=("logits",),
@@ -256,6 +280,15 @@ def _elbo_variant(kind):
 register(
     Question(
         id="ex03_elbo",
+        kind="transcription",
+        hints=(
+            "The ELBO is minus the KL plus the reconstruction log-likelihood; the loss is its "
+            "negative.",
+            "Reuse your two functions: the regularization term is -KL, the reconstruction term is "
+            "-NLL of x under N(x_hat, sigma2 I).",
+            "Return (regularization + reconstruction, regularization, reconstruction), each of "
+            "shape (B,).",
+        ),
         reference=_elbo,
         inputs=_elbo_inputs,
         fields=("elbo", "regularization", "reconstruction"),

@@ -112,6 +112,16 @@ def _quantize_variant(kind):
 register(
     Question(
         id="ex04_vq_quantize",
+        kind="transcription",
+        hints=(
+            "Quantizing is a nearest-neighbour search; the straight-through trick only changes "
+            "what the backward pass sees.",
+            "With the code dimension last, the squared distance to every code comes from "
+            "broadcasting (..., 1, D) against (K, D) and summing over D; argmin gives the "
+            "indices.",
+            "quantized has the value of the chosen codes and the gradient of z_e: z_e plus a "
+            "detached difference; indices are int64 of shape (B, h, w).",
+        ),
         reference=_quantize,
         inputs=_vq_inputs,
         fields=("quantized", "indices"),
@@ -195,6 +205,15 @@ def _losses_variant(kind):
 register(
     Question(
         id="ex04_vq_losses",
+        kind="transcription",
+        hints=(
+            "The two losses have the same value up to beta; they differ only in which side is "
+            "detached, so which parameters they move.",
+            "The codebook loss detaches z_e (only the codes move); the commitment loss detaches "
+            "the codes (only the encoder moves).",
+            "Each is a squared difference summed over the code dimension and the grid of a "
+            "sample, averaged over the batch: two 0-d tensors.",
+        ),
         reference=_vq_losses,
         inputs=_losses_inputs,
         fields=("codebook_loss", "commit_loss"),
@@ -293,6 +312,13 @@ def _perplexity_variant(kind):
 register(
     Question(
         id="ex04_perplexity",
+        kind="transcription",
+        hints=(
+            "Perplexity is the exponential of the entropy of how often each code is used.",
+            "Count the uses of every code (torch.bincount with minlength), divide by the number "
+            "of indices, and let 0 log 0 count as 0.",
+            "A 0-d float32 tensor between 1 and num_codes.",
+        ),
         reference=perplexity,
         inputs=_perplexity_inputs,
         mistakes=(
@@ -369,6 +395,15 @@ def _clamp_variant(kind):
 register(
     Question(
         id="ex04_clamp",
+        kind="transcription",
+        hints=(
+            "Clamped units must get their value from the batch mean but their gradient only from "
+            "the penalty.",
+            "The batch mean is detached; torch.where with the free mask picks z or the mean per "
+            "unit; the penalty uses z itself, masked to the clamped units.",
+            "z_tilde (B, Z) and one penalty per sample (B,): pull / 2 times a masked sum of "
+            "squared deviations.",
+        ),
         reference=_clamp,
         inputs=_clamp_inputs,
         fields=("z", "pull"),

@@ -44,6 +44,13 @@ def _iwae_inputs(g, case, suite):
 register(
     Question(
         id="ex04b_iwae_bound",
+        kind="transcription",
+        hints=(
+            "The average of the weights, not of the log-weights: a log-mean-exp.",
+            "Subtract the largest log-weight before exponentiating (torch.logsumexp does it), "
+            "then account for the 1/K.",
+            "One value per row: logsumexp over the last dimension minus log K.",
+        ),
         reference=iwae_bound,
         inputs=_iwae_inputs,
         grad_args=("log_w",),
@@ -102,6 +109,14 @@ def _biased_centering(mu, threshold):
 register(
     Question(
         id="ex04b_active_units",
+        kind="transcription",
+        hints=(
+            "A unit is active when its encoder mean changes from one input to another: a variance "
+            "across examples.",
+            "Take the unbiased variance over the N examples (dimension 0), one number per latent "
+            "dimension.",
+            "A bool tensor of shape (J,): that variance compared with the threshold.",
+        ),
         reference=active_units,
         inputs=_units_inputs,
         mistakes=(
@@ -145,6 +160,14 @@ def _free_bits_inputs(g, case, suite):
 register(
     Question(
         id="ex04b_free_bits_kl",
+        kind="transcription",
+        hints=(
+            "The floor applies to each dimension's KL averaged over the minibatch, not to each "
+            "example's KL.",
+            "Average over the batch first, then take the larger of that average and free_nats, "
+            "per dimension; a clamp from below passes no gradient under the floor.",
+            "A 0-d tensor: the sum over dimensions of the clamped batch averages.",
+        ),
         reference=free_bits_kl,
         inputs=_free_bits_inputs,
         grad_args=("kl_per_dim",),
@@ -239,6 +262,16 @@ def _gap_variant(kind):
 register(
     Question(
         id="ex04b_amortization_gap",
+        kind="derivation",
+        hints=(
+            "The ELBO gap between two q's is the difference of their KLs to the true posterior, "
+            "because log p(x) cancels.",
+            "Write KL(q || N(m, Lambda^{-1})) for a diagonal q = N(a, diag s^2) and minimise it: "
+            "a = m, and s_j^2 = 1 / Lambda_jj (the precision's diagonal, not the covariance's).",
+            "The gap is KL(q_phi || posterior) - KL(q* || posterior): half a Mahalanobis term of "
+            "the encoder mean's error in the precision, plus a sum over j of t - 1 - log t with t "
+            "= Lambda_jj s_j^2.",
+        ),
         reference=_amortization_gap,
         inputs=_gap_inputs,
         mistakes=(

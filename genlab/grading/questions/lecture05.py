@@ -58,6 +58,13 @@ _STABLE = (
 register(
     Question(
         id="ex05_discriminator_loss",
+        kind="transcription",
+        hints=(
+            "J_D is a binary cross-entropy: real samples have label 1, generated ones label 0.",
+            "From logits, -log D = softplus(-l) and -log(1 - D) = softplus(l); each expectation "
+            "is a mean over its own batch.",
+            "A 0-d tensor: the mean over the real batch plus the mean over the fake batch.",
+        ),
         reference=discriminator_loss,
         inputs=_d_inputs,
         grad_args=("real_logits", "fake_logits"),
@@ -113,6 +120,13 @@ def _g_inputs(g, case, suite):
 register(
     Question(
         id="ex05_minimax_generator_loss",
+        kind="transcription",
+        hints=(
+            "The generator's minimax cost is the fake-sample term of V, without the sign change "
+            "of the discriminator's cross-entropy.",
+            "log(1 - sigmoid(l)) = -softplus(l).",
+            "A 0-d tensor: a mean over the batch, which the generator minimises.",
+        ),
         reference=lambda fake_logits: generator_loss(fake_logits, "minimax"),
         inputs=_g_inputs,
         grad_args=("fake_logits",),
@@ -148,6 +162,13 @@ register(
 register(
     Question(
         id="ex05_non_saturating_loss",
+        kind="transcription",
+        hints=(
+            "The non-saturating cost asks the generator to make D say 'real', i.e. to maximise "
+            "log D(G(z)).",
+            "-log sigmoid(l) = softplus(-l).",
+            "A 0-d tensor: a mean over the batch.",
+        ),
         reference=lambda fake_logits: generator_loss(fake_logits, "non_saturating"),
         inputs=_g_inputs,
         grad_args=("fake_logits",),
@@ -228,6 +249,15 @@ def _saturation_variant(kind):
 register(
     Question(
         id="ex05_saturation",
+        kind="derivation",
+        hints=(
+            "Write each cost of one sample as a function of its logit only, then differentiate "
+            "with the chain rule through the sigmoid.",
+            "sigma'(l) = sigma(l)(1 - sigma(l)); the derivative of log(1 - sigma(l)) and of -log "
+            "sigma(l) each simplifies to one sigmoid times a sign.",
+            "Two tensors of the logits' shape; where D rejects the fake (l very negative) one of "
+            "them vanishes and the other tends to -1.",
+        ),
         reference=_cost_gradients,
         inputs=_saturation_inputs,
         fields=("minimax_grad", "non_saturating_grad"),

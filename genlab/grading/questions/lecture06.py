@@ -86,6 +86,14 @@ def _d_variant(kind):
 register(
     Question(
         id="ex06_optimal_discriminator",
+        kind="transcription",
+        hints=(
+            "D* = p/(p + q) is a sigmoid of the log-density ratio; working in logs avoids 0/0 far "
+            "in the tails.",
+            "Write each Gaussian log-density with its -log sigma (the constant 1/2 log 2 pi "
+            "cancels in the difference).",
+            "Elementwise in x: sigmoid(log p_data(x) - log p_G(x)).",
+        ),
         reference=_optimal_d,
         inputs=_d_inputs,
         mistakes=(
@@ -177,6 +185,14 @@ def _value_variant(kind):
 register(
     Question(
         id="ex06_game_value",
+        kind="transcription",
+        hints=(
+            "V is an expectation under p_data of log D plus an expectation under p_G of log(1 - "
+            "D), over K points.",
+            "log D = logsigmoid(l) and log(1 - D) = logsigmoid(-l): no log of a rounded "
+            "probability.",
+            "A sum over the last dimension of the two weighted terms, shape (...).",
+        ),
         reference=discrete_gan_value,
         inputs=_value_inputs,
         grad_args=("logits",),
@@ -275,6 +291,14 @@ def _jsd_variant(kind):
 register(
     Question(
         id="ex06_jsd",
+        kind="transcription",
+        hints=(
+            "JSD averages the KLs of p and q to their mixture m.",
+            "xlogy (torch.special) gives p log(p / m) = 0 where p = 0; points where both are "
+            "0 must add nothing.",
+            "One value per row: half the sum of two KL sums over the last dimension, between 0 "
+            "and log 2.",
+        ),
         reference=_jsd,
         inputs=_pair_inputs,
         mistakes=(
@@ -337,6 +361,14 @@ def _optimum_variant(kind):
 register(
     Question(
         id="ex06_value_at_optimum",
+        kind="transcription",
+        hints=(
+            "At the optimal discriminator the game's value is a divergence between p_data and "
+            "p_G, up to a constant.",
+            "Either plug D* into V using xlogy for the zero-probability points, or use V(D*, G) = "
+            "2 JSD - log 4 with your jsd.",
+            "Shape (...), between -log 4 and 0.",
+        ),
         reference=_value_at_optimum,
         inputs=_pair_inputs,
         mistakes=(

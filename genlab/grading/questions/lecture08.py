@@ -117,6 +117,15 @@ def _coverage_variant(kind):
 register(
     Question(
         id="ex08_mode_coverage",
+        kind="transcription",
+        hints=(
+            "Each sample votes for at most one mode: its nearest, and only if it is close enough.",
+            "Distances (N, M, K) by broadcasting; the nearest mode by argmin; 'close enough' "
+            "compares the distance with 3 times that mode's std; count per mode with one-hot "
+            "sums.",
+            "Per run, the fraction of the K modes whose count reaches min_share * M / K, in the "
+            "samples' dtype, shape (N,).",
+        ),
         reference=_coverage,
         inputs=_coverage_inputs,
         mistakes=(
@@ -190,6 +199,13 @@ def _smoothing_variant(kind):
 register(
     Question(
         id="ex08_label_smoothing",
+        kind="transcription",
+        hints=(
+            "Only the real samples' target changes: a instead of 1; the fakes keep target 0.",
+            "Write each term with softplus: -log D = softplus(-l), -log(1 - D) = softplus(l).",
+            "A 0-d tensor: mean over the real batch of a softplus(-l) + (1 - a) softplus(l), plus "
+            "mean over the fake batch of softplus(l).",
+        ),
         reference=smoothed_discriminator_loss,
         inputs=_smoothing_inputs,
         grad_args=("real_logits", "fake_logits"),
@@ -277,6 +293,14 @@ def _r1_variant(kind):
 register(
     Question(
         id="ex08_r1_penalty",
+        kind="transcription",
+        hints=(
+            "R1 penalises how steeply the discriminator's logit changes at the real data.",
+            "Differentiate the sum of the logits with respect to a copy of x that requires a "
+            "gradient, with create_graph=True so that the penalty can itself be trained.",
+            "One value per sample: half the squared norm over the last dimension of that "
+            "gradient, shape (B,).",
+        ),
         reference=_r1,
         inputs=_r1_inputs,
         grad_args=("W", "b", "w"),
@@ -335,6 +359,13 @@ def _feature_variant(kind):
 register(
     Question(
         id="ex08_feature_matching",
+        kind="transcription",
+        hints=(
+            "Feature matching compares the average feature of the real batch with the average "
+            "feature of the fake batch.",
+            "Average each batch over its first dimension, then take the squared difference.",
+            "A 0-d tensor: a sum over the F features of a squared difference of means.",
+        ),
         reference=feature_matching_loss,
         inputs=_feature_inputs,
         grad_args=("fake_features",),

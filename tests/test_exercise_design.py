@@ -1,0 +1,99 @@
+"""What the exercise sheets ask and how they say it: every question has a kind, points that
+follow it, and tiered hints; each sheet states its points; a passing check says what it
+proved and no more."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from genlab.grading import check, get_question, hint, registered_questions, reset_hints
+from genlab.grading.assignments import Assignment, points_table, question_kind
+from genlab.grading.checks import KINDS, Question
+
+CODE = re.compile(r"\bdef |\blambda\b|\.sum\(|\.mean\(|\bimport |==|torch\.[\w.]+\(")
+
+
+def _solutions(root):
+    return sorted((root / "solutions").glob("[0-9][0-9]*_*.py"))
+
+
+@pytest.mark.parametrize("question_id", sorted(registered_questions()))
+def test_every_question_has_a_kind_and_at_least_two_hints_without_code(question_id):
+    question = get_question(question_id)
+    assert question.kind in KINDS
+    assert len(question.hints) >= 2, question_id
+    for text in question.hints:
+        assert text.strip() and not CODE.search(text), (question_id, text)
+    assert len(set(question.hints)) == len(question.hints)
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Question("q", lambda: None, lambda g, c, s: {}, kind="retyping")
+
+
+def test_hint_shows_the_next_hint_then_repeats_the_last(capsys):
+    hints = get_question("ex03_gaussian_kl").hints
+    reset_hints()
+    for number in range(1, len(hints) + 2):
+        hint("ex03_gaussian_kl")
+        shown = min(number, len(hints))
+        out = capsys.readouterr().out
+        assert out.startswith(f"Hint {shown} of {len(hints)} for ex03_gaussian_kl")
+        assert hints[shown - 1] in out
+    hint("ex02_reparameterize")  # each question counts its own hints
+    assert capsys.readouterr().out.startswith("Hint 1 of")
+    reset_hints("ex03_gaussian_kl")
+    hint("ex03_gaussian_kl")
+    assert capsys.readouterr().out.startswith("Hint 1 of")
+    with pytest.raises(ValueError, match="question_id must be one of"):
+        hint("ex99_nothing")
+
+
+def test_hint_without_the_questions_says_so(monkeypatch, capsys):
+    """In the grader's sandbox the questions are not importable: a left-over hint() call in a
+    student's cell must not break the notebook."""
+    import genlab.grading.checks as checks
+
+    def missing(question_id):
+        raise ModuleNotFoundError("No module named 'genlab.grading.questions'")
+
+    monkeypatch.setattr(checks, "get_question", missing)
+    hint("ex03_gaussian_kl")
+    assert "not available" in capsys.readouterr().out
+
+
+def test_a_visible_pass_says_what_it_proved_and_that_grading_tries_more(capsys):
+    question = get_question("ex03_gaussian_kl")
+    check("ex03_gaussian_kl", question.reference)
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        "✔ ex03_gaussian_kl: passed the visible checks (values and gradients match genlab's "
+        "reference on 3 random inputs); more inputs are tried at grading"
+    )
+    check("ex03_gaussian_kl", question.reference, suite="hidden")
+    assert "passed the hidden tests" in capsys.readouterr().out
+    assert "correct" not in out
+
+
+def test_points_follow_the_kind_and_each_sheet_states_them(root):
+    for source in _solutions(root):
+        assignment = Assignment.load(source)
+        text = source.read_text(encoding="utf-8")
+        for number, question in enumerate(assignment.graded, 1):
+            kind = question_kind(question)
+            assert question.points in KINDS[kind], (source.name, question.grade_id)
+            unit = "point" if question.points == 1 else "points"
+            header = re.search(
+                rf'"grade_id": "{question.grade_id}_text".*\n# ## (\d+)\. .* \((.*)\)\n', text
+            )
+            assert header, (source.name, question.grade_id)
+            assert header.groups() == (str(number), f"{question.points:g} {unit}, {kind}")
+        intro = "\n".join(
+            line.removeprefix("# ") for line in assignment.nb.cells[0].source.split("\n")
+        )
+        assert points_table(assignment) in intro, source.name
+        total = re.search(r"\*\*total\*\* \| \| \*\*(\d+)\*\*", points_table(assignment))
+        assert float(total.group(1)) == assignment.max_points
