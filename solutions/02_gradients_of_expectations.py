@@ -39,8 +39,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **9** |
+# | **total** | | **12** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -195,6 +196,61 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
         f"{name:>14}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), "
         f"variance {var.item():.3f}"
     )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_optimal_baseline_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. The variance-optimal baseline, derived (3 points, derivation)
+#
+# Subtracting a constant $b$ from $f$ leaves the score-function estimator unbiased, because the
+# score has mean zero: $\mathbb E_q[(f(z) - b)\, s(z)] = \mathbb E_q[f(z)\, s(z)]$, with
+# $s = \partial \log q / \partial \theta$. It does change the variance. Lecture 02 used
+# $b = \mathbb E[f]$; that is a good guess, not the best constant.
+#
+# **Derive** the constant $b^*$ that minimises the variance of one sample's term
+# $(f(z) - b)\, s(z)$, for a parameter $\theta$ with score $s$. Then write
+# `baseline_score_function_grad(f, mu, logvar, eps)`: the score-function estimate of question 2
+# in which each parameter ($\mu$ and $\log\sigma^2$, each with its own score) subtracts its own
+# $b^*$, every expectation in $b^*$ estimated by a mean over the same $L$ samples. Same inputs
+# and outputs as question 2. The next cell measures what it buys.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_optimal_baseline_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def baseline_score_function_grad(f, mu, logvar, eps):
+    """Score-function estimate with the variance-optimal baseline of each parameter."""
+    ### BEGIN SOLUTION
+    # Var[(f - b) s] = E[(f - b)^2 s^2] - (E[f s])^2, as E[s] = 0; d/db = -2 E[(f - b) s^2] = 0
+    # gives b* = E[f s^2] / E[s^2].
+    var = torch.exp(logvar)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (L, ...)
+    fz = f(z)
+    grads = []
+    for s in ((z - mu) / var, 0.5 * ((z - mu) ** 2 / var - 1.0)):  # scores of mu, logvar
+        b = (fz * s**2).mean(0) / (s**2).mean(0)
+        grads.append(((fz - b) * s).mean(0))
+    return tuple(grads)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_optimal_baseline", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex02_optimal_baseline", baseline_score_function_grad)
+### BEGIN HIDDEN TESTS
+check("ex02_optimal_baseline", baseline_score_function_grad, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# 2,000 estimates of $\partial_\mu \mathbb E[z^2]$ with $L = 10$ samples each, plain and with
+# the optimal baseline: the same mean (up to a bias of order $1/L$, as $b^*$ is estimated from
+# the samples it corrects), a far smaller variance.
+
+# %%
+R = 2000
+mu, logvar = torch.full((R, 1), mu0), torch.full((R, 1), logvar0)
+eps = torch.randn(10, R, 1)
+for name, estimator in (
+    ("plain", score_function_grad),
+    ("optimal baseline", baseline_score_function_grad),
+):
+    mean, var, se = estimator_stats(estimator(lambda z: z**2, mu, logvar, eps)[0])
+    print(f"{name:>16}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), variance {var.item():.3f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

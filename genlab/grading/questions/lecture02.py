@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from genlab.estimators import optimal_baseline
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.protocol import TEST_FUNCTIONS
 from genlab.grading.questions._inputs import dtype_for, randn, uniform
@@ -317,5 +318,89 @@ register(
                 "standard_error: divide the standard deviation by sqrt(R), not by R",
             ),
         ),
+    )
+)
+
+
+# ----------------------------------------------------- the variance-optimal baseline, derived
+
+
+def _baseline_variant(kind):
+    """The score-function estimator with the baseline of a plausible wrong derivation."""
+
+    def estimate(f, mu, logvar, eps):
+        var = torch.exp(logvar)
+        z = reparameterize(mu.expand_as(eps), logvar.expand_as(eps), eps)  # (L, ...)
+        fz = f(z)
+        scores = ((z - mu) / var, 0.5 * ((z - mu) ** 2 / var - 1.0))  # d log q / d(mu, logvar)
+        grads = []
+        for s in scores:
+            b = {
+                "optimal": lambda s: optimal_baseline(fz, s),  # E[f s^2] / E[s^2]
+                "mean_f": lambda s: fz.mean(0),
+                "slope": lambda s: (fz * s).mean(0) / (s**2).mean(0),
+                "shared": lambda s: optimal_baseline(fz, scores[0]),
+                "none": lambda s: 0.0,
+                "unsquared": lambda s: (fz * s.abs()).mean(0) / s.abs().mean(0),
+            }[kind](s)
+            grads.append(((fz - b) * s).mean(0))  # (L, ...) -> (...)
+        return tuple(grads)
+
+    return estimate
+
+
+def _baseline_inputs(g, case, suite):
+    inputs = _estimator_inputs(g, case, suite)
+    L = (9, 4, 16, 6, 25, 5)[case % 6] if suite == "hidden" else (12, 5, 8)[case % 3]
+    inputs["eps"] = randn(g, L, *inputs["mu"].shape, dtype=inputs["mu"].dtype)
+    return inputs
+
+
+register(
+    Question(
+        id="ex02_optimal_baseline",
+        kind="derivation",
+        hints=(
+            "A constant b leaves the estimator unbiased because E[s] = 0 for a score s. So among "
+            "all constants, pick the one that makes the variance of one sample's term (f - b) s "
+            "smallest; each parameter has its own score, so its own b.",
+            "Write Var[(f - b) s] = E[(f - b)^2 s^2] - (E[(f - b) s])^2. The second term does not "
+            "depend on b (E[s] = 0); differentiate the first with respect to b and set it to 0.",
+            "The optimal b is a ratio of two expectations, a weighted average of f whose weights "
+            "come from the score; replace each expectation by its mean over the L samples, then "
+            "average (f - b) s over the samples as before.",
+        ),
+        reference=_baseline_variant("optimal"),
+        inputs=_baseline_inputs,
+        fields=("grad_mu", "grad_logvar"),
+        mistakes=(
+            Mistake(
+                _baseline_variant("mean_f"),
+                "b = the mean of f(z) is the usual baseline, but not the variance-optimal one: "
+                "minimising E[(f - b)^2 s^2] over b weights f by s^2, b* = E[f s^2] / E[s^2]",
+            ),
+            Mistake(
+                _baseline_variant("slope"),
+                "E[f s] / E[s^2] is the slope of f regressed on s (the coefficient of s as a "
+                "control variate), not the baseline: the variance of (f - b) s is minimised by "
+                "b* = E[f s^2] / E[s^2]",
+            ),
+            Mistake(
+                _baseline_variant("shared"),
+                "grad_logvar: you used the baseline of mu for logvar too; each parameter has its "
+                "own score s, so its own b* = E[f s^2] / E[s^2]",
+            ),
+            Mistake(
+                _baseline_variant("unsquared"),
+                "the weights of f in b* are s^2, not |s|: differentiate E[(f - b)^2 s^2] in b",
+            ),
+            Mistake(
+                _baseline_variant("none"),
+                "that is the plain score-function estimator of question 2: subtract the "
+                "variance-optimal baseline from f(z) first",
+            ),
+        ),
+        rtol=1e-6,
+        atol=1e-9,
     )
 )
