@@ -182,8 +182,9 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
 # $(f(z) - b)\, s(z)$, for a parameter $\theta$ with score $s$. Then write
 # `baseline_score_function_grad(f, mu, logvar, eps)`: the score-function estimate of question 2
 # in which each parameter ($\mu$ and $\log\sigma^2$, each with its own score) subtracts its own
-# $b^*$, every expectation in $b^*$ estimated by a mean over the same $L$ samples. Same inputs
-# and outputs as question 2. The next cell measures what it buys.
+# $b^*$. Estimate the expectations in $b^*$ for sample $l$ from the *other* $L - 1$ samples
+# (leave-one-out): a baseline computed from sample $l$ itself is correlated with it and biases
+# the estimate. Same inputs and outputs as question 2. The next cell measures what it buys.
 
 
 # %% nbgrader={"grade": false, "grade_id": "ex02_optimal_baseline_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -198,8 +199,7 @@ check("ex02_optimal_baseline", baseline_score_function_grad)
 
 # %% [markdown]
 # 2,000 estimates of $\partial_\mu \mathbb E[z^2]$ with $L = 10$ samples each, plain and with
-# the optimal baseline: the same mean (up to a bias of order $1/L$, as $b^*$ is estimated from
-# the samples it corrects), a far smaller variance.
+# the optimal baseline: the same mean within its standard error, and a smaller variance.
 
 # %%
 R = 2000

@@ -325,8 +325,15 @@ register(
 # ----------------------------------------------------- the variance-optimal baseline, derived
 
 
+def _left_out(weights, values):
+    """Per sample l, sum_j w_j v_j / sum_j w_j over the other samples j != l: (L, ...)."""
+    wv = weights * values
+    return (wv.sum(0) - wv) / (weights.sum(0) - weights)
+
+
 def _baseline_variant(kind):
-    """The score-function estimator with the baseline of a plausible wrong derivation."""
+    """The score-function estimator with the baseline of a plausible wrong derivation; each
+    sample's baseline from the other samples (leave-one-out), except in "all_samples"."""
 
     def estimate(f, mu, logvar, eps):
         var = torch.exp(logvar)
@@ -336,12 +343,13 @@ def _baseline_variant(kind):
         grads = []
         for s in scores:
             b = {
-                "optimal": lambda s: optimal_baseline(fz, s),  # E[f s^2] / E[s^2]
-                "mean_f": lambda s: fz.mean(0),
-                "slope": lambda s: (fz * s).mean(0) / (s**2).mean(0),
-                "shared": lambda s: optimal_baseline(fz, scores[0]),
+                "optimal": lambda s: optimal_baseline(fz, s, leave_one_out=True),
+                "all_samples": lambda s: optimal_baseline(fz, s),
+                "mean_f": lambda s: _left_out(torch.ones_like(fz), fz),
+                "slope": lambda s: _left_out(s**2, fz / s),  # sum f s / sum s^2
+                "shared": lambda s: optimal_baseline(fz, scores[0], leave_one_out=True),
+                "unsquared": lambda s: _left_out(s.abs(), fz),
                 "none": lambda s: 0.0,
-                "unsquared": lambda s: (fz * s.abs()).mean(0) / s.abs().mean(0),
             }[kind](s)
             grads.append(((fz - b) * s).mean(0))  # (L, ...) -> (...)
         return tuple(grads)
@@ -367,8 +375,8 @@ register(
             "Write Var[(f - b) s] = E[(f - b)^2 s^2] - (E[(f - b) s])^2. The second term does not "
             "depend on b (E[s] = 0); differentiate the first with respect to b and set it to 0.",
             "The optimal b is a ratio of two expectations, a weighted average of f whose weights "
-            "come from the score; replace each expectation by its mean over the L samples, then "
-            "average (f - b) s over the samples as before.",
+            "come from the score. For sample l, estimate both expectations from the other L - 1 "
+            "samples (a sum over all minus sample l's own term), then average (f - b) s.",
         ),
         reference=_baseline_variant("optimal"),
         inputs=_baseline_inputs,
@@ -393,6 +401,11 @@ register(
             Mistake(
                 _baseline_variant("unsquared"),
                 "the weights of f in b* are s^2, not |s|: differentiate E[(f - b)^2 s^2] in b",
+            ),
+            Mistake(
+                _baseline_variant("all_samples"),
+                "b* is right, but each sample's baseline must leave that sample out: estimated "
+                "from all L samples it depends on sample l and biases the estimate",
             ),
             Mistake(
                 _baseline_variant("none"),
