@@ -39,8 +39,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **9** |
+# | **total** | | **12** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -192,6 +193,44 @@ terms = gaussian_vae_elbo(x, mu, logvar, x_hat, 0.5)
 print(
     f"loss {-terms[0].mean().item():.3f} = KL {-terms[1].mean().item():.3f} "
     f"+ reconstruction cost {-terms[2].mean().item():.3f}"
+)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_pair_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. The KL between two diagonal Gaussians, derived (3 points, derivation)
+#
+# The prior need not be $\mathcal N(0, I)$: a conditional VAE's prior network, or the upper
+# layer of a hierarchical VAE, gives a prior $p(z) = \mathcal N(\mu_p, \operatorname{diag}
+# \sigma_p^2)$ of its own. The KL term is then $D_{KL}(q\,\|\,p)$ between two diagonal
+# Gaussians, and its formula is not printed here: **derive it** from the definition
+# $D_{KL}(q\,\|\,p) = \mathbb E_q[\log q(z) - \log p(z)]$, one latent dimension at a time.
+#
+# Write `gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p)`, all four of shape `(..., J)`
+# (log-variances, as in question 1), returning the KL summed over the last dimension, `(...)`.
+# It must stay differentiable in all four: a prior network is trained through it too.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_pair_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p):
+    """KL(N(mu_q, diag e^logvar_q) || N(mu_p, diag e^logvar_p)), summed over the last dim."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_gaussian_kl_pair", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex03_gaussian_kl_pair", gaussian_kl_pair)
+
+# %% [markdown]
+# Two checks of your formula: with the standard-normal prior it is question 1's KL, and it is
+# not symmetric (swap the two distributions and compare).
+
+# %%
+mu_q, logvar_q = torch.tensor([[1.0, -0.5]]), torch.tensor([[0.3, -1.0]])
+mu_p, logvar_p = torch.tensor([[0.2, 0.4]]), torch.tensor([[-0.7, 0.5]])
+zeros = torch.zeros(1, 2)
+print(gaussian_kl_pair(mu_q, logvar_q, zeros, zeros), gaussian_kl(mu_q, logvar_q))
+print(
+    gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p),
+    gaussian_kl_pair(mu_p, logvar_p, mu_q, logvar_q),
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

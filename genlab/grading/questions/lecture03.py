@@ -313,3 +313,76 @@ register(
         nan_hint="exp(logvar) is finite for every logvar.",
     )
 )
+
+
+# ------------------------------------------------------ the KL between two Gaussians, derived
+
+
+def _kl_pair_inputs(g, case, suite):
+    shape, dtype = _shape(case, suite), dtype_for(case, suite)
+    low, high = (-6.0, 3.0) if suite == "hidden" else (-2.0, 1.5)
+    return {
+        "mu_q": randn(g, *shape, scale=1.5, dtype=dtype),
+        "logvar_q": uniform(g, *shape, low=low, high=high, dtype=dtype),
+        "mu_p": randn(g, *shape, dtype=dtype),
+        "logvar_p": uniform(g, *shape, low=-1.5, high=1.5, dtype=dtype),
+    }
+
+
+def _kl_pair_terms(mu_q, lv_q, mu_p, lv_p, *, mean_over=None, log_sign=1.0):
+    mean_term = (mu_q - mu_p) ** 2 * (torch.exp(-lv_p) if mean_over is None else mean_over)
+    return torch.exp(lv_q - lv_p) + mean_term - 1.0 - log_sign * (lv_q - lv_p)
+
+
+register(
+    Question(
+        id="ex03_gaussian_kl_pair",
+        kind="derivation",
+        hints=(
+            "Start from the definition, KL(q || p) = E_q[log q(z) - log p(z)], one latent "
+            "dimension at a time: the dimensions are independent, so their KLs add up.",
+            "In one dimension, log N(z; m, s^2) = -(z - m)^2 / (2 s^2) - 1/2 log(2 pi s^2), and "
+            "under q the only expectation you need is E_q[(z - m)^2] = sigma_q^2 + (mu_q - m)^2, "
+            "for m = mu_q and for m = mu_p.",
+            "Per dimension: one half of (a variance ratio + a squared mean difference measured "
+            "in units of the prior's variance - 1 + a log of a variance ratio); with mu_p = 0 and "
+            "logvar_p = 0 it must reduce to question 1.",
+        ),
+        reference=gaussian_kl,
+        inputs=_kl_pair_inputs,
+        grad_args=("mu_q", "logvar_q", "mu_p", "logvar_p"),
+        mistakes=(
+            Mistake(
+                lambda mq, lq, mp, lp: gaussian_kl(mp, lp, mq, lq),
+                "you computed KL(p || q): the arguments are swapped. The expectation is under q, "
+                "the encoder's distribution: KL(q || p) = E_q[log q - log p]",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: 0.5 * _kl_pair_terms(mq, lq, mp, lp, mean_over=1.0).sum(-1),
+                "the squared mean difference must be divided by the prior's variance "
+                "sigma_p^2: E_q[(z - mu_p)^2] / sigma_p^2 = (sigma_q^2 + (mu_q - mu_p)^2) / "
+                "sigma_p^2 (question 1 had sigma_p^2 = 1)",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: 0.5 * _kl_pair_terms(mq, lq, mp, lp, log_sign=-1.0).sum(-1),
+                "the log term has the wrong sign: E_q[log q] brings -1/2 log sigma_q^2 and "
+                "-E_q[log p] brings +1/2 log sigma_p^2, so the term is +1/2 log(sigma_p^2 / "
+                "sigma_q^2) = (logvar_p - logvar_q) / 2",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: (
+                    0.5 * (torch.exp(lq) + (mq - mp) ** 2 - 1.0 - lq).sum(-1)
+                    - 0.5 * (torch.exp(lp) + mp**2 - 1.0 - lp).sum(-1)
+                ),
+                "KL(q || p) is not KL(q || N(0, I)) - KL(p || N(0, I)): derive it from "
+                "E_q[log q - log p] directly",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: 0.5 * _kl_pair_terms(mq, lq, mp, lp).mean(-1),
+                "you averaged over the latent dimensions: the KLs of independent dimensions add "
+                "up (sum over the last dimension)",
+            ),
+        ),
+        nan_hint="exp(logvar) is finite and positive for every logvar; no log or sqrt is needed.",
+    )
+)
