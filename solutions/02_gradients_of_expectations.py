@@ -53,7 +53,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check, hint
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -251,7 +251,10 @@ for name, estimator in (
     ("optimal baseline", baseline_score_function_grad),
 ):
     mean, var, se = estimator_stats(estimator(lambda z: z**2, mu, logvar, eps)[0])
-    print(f"{name:>16}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), variance {var.item():.3f}")
+    print(
+        f"{name:>16}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), "
+        f"variance {var.item():.3f}"
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -54,7 +54,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check, hint
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
