@@ -43,8 +43,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **9** |
+# | **total** | | **12** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -227,6 +228,57 @@ z_tilde, penalty = clamp_to_batch_mean(z, torch.tensor([True, False, False]), pu
 print("forward:\n", z_tilde.detach().numpy())
 print("reconstruction gradient:\n", g_recon.numpy())
 print("pull gradient:\n", g_pull.numpy().round(3) + 0.0)  # + 0.0: no "-0."
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_blurry_decoder_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. Why samples are blurry, derived (3 points, derivation)
+#
+# Lecture 04 blamed blurry samples on the Gaussian likelihood. Make that precise. Suppose the
+# code $z$ cannot tell $K$ images apart: they reach the decoder with the same $z$ (a collapsed
+# posterior, or a latent too small to separate them), image $x_k$ with probability $\pi_k$.
+# The decoder must then output one mean $\mu$ and one variance $\sigma^2$ (shared by the $D$
+# pixels) for all of them, and training drives them to the minimum of the expected loss
+#
+# $$\sum_{k=1}^{K} \pi_k \left(-\log \mathcal N(x_k;\ \mu,\ \sigma^2 I_D)\right).$$
+#
+# **Derive** the minimising $\mu$ and $\sigma^2$ (the formulas are not printed), and write
+# `best_blurry_decoder(images, probs)` for `images` of shape `(K, D)` and `probs` `(K,)`,
+# returning `(mean, variance)`: the mean image `(D,)` and the variance, a 0-d tensor.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_blurry_decoder_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def best_blurry_decoder(images, probs):
+    """(mean (D,), variance ()) of the Gaussian decoder that is best on average over images."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_blurry_decoder", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04_blurry_decoder", best_blurry_decoder)
+
+# %% [markdown]
+# Two digits that the code cannot tell apart, a 3 and an 8 with probabilities 0.6 and 0.4: the
+# best decoder outputs neither, but a ghostly overlay of both, and a variance that pays for
+# the pixels where they disagree.
+
+# %%
+import matplotlib.pyplot as plt
+from sklearn.datasets import load_digits
+
+digits = load_digits()
+three = torch.tensor(digits.images[digits.target == 3][0] / 16.0).reshape(64)
+eight = torch.tensor(digits.images[digits.target == 8][0] / 16.0).reshape(64)
+mean, variance = best_blurry_decoder(
+    torch.stack([three, eight]), torch.tensor([0.6, 0.4], dtype=torch.float64)
+)
+fig, axes = plt.subplots(1, 3, figsize=(6, 2.2))
+for ax, image, title in zip(
+    axes, (three, eight, mean), ("a 3 (0.6)", "an 8 (0.4)", "best decoder mean"), strict=True
+):
+    ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.set_axis_off()
+fig.suptitle(f"the decoder's best guess blends the two (variance {float(variance):.3f})")
+plt.show()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -17,6 +17,7 @@ from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.models.dcign import clamp_to_batch_mean
 from genlab.models.vqvae import VQVAE, VQVAEConfig, perplexity
+from genlab.optima import gaussian_decoder_optimum
 
 # (B, D, h, w) of z_e and K codes, per case
 _GRIDS = {
@@ -446,6 +447,86 @@ register(
                 _clamp_variant("detached_pull"),
                 "the values are right, but the pull sends no gradient to the clamped units: "
                 "compute the penalty from z itself, not from z.detach()",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------------------- the best decoder of a collapsed code, derived
+
+
+def _blur_inputs(g, case, suite):
+    K, D = ((3, 5), (2, 8), (4, 3))[case % 3] if suite == "visible" else (2 + case % 4, 4 + case)
+    dtype = dtype_for(case, suite)
+    weights = torch.rand(K, generator=g, dtype=torch.float64) + 0.2
+    weights[case % K] += 1.0  # one image clearly the most probable
+    return {
+        "images": randn(g, K, D, dtype=dtype),
+        "probs": (weights / weights.sum()).to(dtype),
+    }
+
+
+def _blur_variant(kind):
+    def wrong(images, probs):
+        mean = probs @ images
+        if kind == "mode":
+            mean = images[probs.argmax()]
+        elif kind == "unweighted":
+            mean = images.mean(0)
+        squared = ((images - mean) ** 2).sum(-1)  # (K,)
+        variance = (probs * squared).sum() / images.shape[-1]
+        if kind == "per_image":
+            variance = (probs * squared).sum()
+        elif kind == "std":
+            variance = variance.sqrt()
+        elif kind == "unweighted_variance":
+            variance = squared.mean() / images.shape[-1]
+        return mean, variance
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex04_blurry_decoder",
+        kind="derivation",
+        hints=(
+            "The decoder cannot tell the images apart, so it must output one (mean, variance) "
+            "that does best on average over them: minimise the expected negative "
+            "log-likelihood, with the images' probabilities as the weights.",
+            "Set the gradient with respect to the mean to zero first (the variance only scales "
+            "it); then, at that mean, set the derivative with respect to sigma^2 to zero.",
+            "The mean is a probability-weighted combination of the images; the variance is the "
+            "expected squared distance to that mean, shared by the D pixels, so per pixel.",
+        ),
+        reference=lambda images, probs: tuple(gaussian_decoder_optimum(images, probs)),
+        inputs=_blur_inputs,
+        fields=("mean", "variance"),
+        mistakes=(
+            Mistake(
+                _blur_variant("mode"),
+                "mean: the most probable image minimises the 0-1 loss, not the expected squared "
+                "error: the Gaussian likelihood is maximised by the weighted average of the "
+                "images (and that average is the blur)",
+            ),
+            Mistake(
+                _blur_variant("unweighted"),
+                "mean: weight each image by its probability: the expected loss is "
+                "sum_k pi_k ||x_k - mu||^2, not the plain average over the images",
+            ),
+            Mistake(
+                _blur_variant("per_image"),
+                "variance: sigma^2 is shared by the D pixels, so the expected squared error is "
+                "divided by D (the derivative of D/2 log sigma^2 brings the D)",
+            ),
+            Mistake(
+                _blur_variant("std"),
+                "variance: return the variance sigma^2; you returned its square root",
+            ),
+            Mistake(
+                _blur_variant("unweighted_variance"),
+                "variance: the expected squared error weights each image by its probability",
             ),
         ),
     )
