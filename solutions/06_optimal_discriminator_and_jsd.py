@@ -43,8 +43,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
 # | check your understanding | written, graded by hand | 8 |
-# | **total** | | **12** |
+# | **total** | | **15** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -233,6 +234,58 @@ print(
     f"p_g = p_data: V(D*, G) = {value_at_optimum(p_data, p_data).item():.6f}, "
     f"-log 4 = {-math.log(4):.6f}"
 )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_weighted_optimal_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. D* when the batch is unbalanced, derived (3 points, derivation)
+#
+# A common implementation concatenates $B$ real and $B'$ generated samples into one batch,
+# labels them 1 and 0, and averages the binary cross-entropy over all $B + B'$ of them. With
+# $B' \ne B$ (say, several generated samples per real one) this is no longer the slides' $J_D$,
+# and its optimal discriminator is no longer $p_{data}/(p_{data} + p_G)$.
+#
+# **Derive** the discriminator that minimises the expected loss of such a batch, pointwise in
+# $x$, as the slides did for $J_D$. Then write
+# `batch_optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g, n_real, n_fake)` for the
+# two Gaussians of question 1 and the counts $B$ = `n_real`, $B'$ = `n_fake` (Python ints),
+# returning $D^*$ at every point of `x` `(N,)`. Stay exact where both densities underflow, as in
+# question 1.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex06_weighted_optimal_discriminator_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def batch_optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g, n_real, n_fake):
+    """D*(x) of the cross-entropy averaged over a batch of n_real real and n_fake fake samples."""
+
+    ### BEGIN SOLUTION
+    # E[loss] = -(B p log D + B' q log(1 - D)) / (B + B') at each x; its derivative in D,
+    # -(B p / D - B' q / (1 - D)), vanishes at D* = B p / (B p + B' q):
+    # a sigmoid of the log-density difference plus log(B / B').
+    def log_normal(mu, s):
+        return -((x - mu) ** 2) / (2 * s**2) - math.log(s) - 0.5 * math.log(2 * math.pi)
+
+    shift = math.log(n_real / n_fake)
+    return torch.sigmoid(log_normal(mu_data, sigma_data) - log_normal(mu_g, sigma_g) + shift)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex06_weighted_optimal_discriminator", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex06_weighted_optimal_discriminator", batch_optimal_discriminator)
+### BEGIN HIDDEN TESTS
+check("ex06_weighted_optimal_discriminator", batch_optimal_discriminator, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# With four fakes per real sample, the optimal discriminator says "real" less readily: where
+# $p_{data} = p_G$ it outputs $1/5$, not $1/2$, and the game it plays is no longer the one whose
+# value at the optimum is $2\,\mathrm{JSD} - \log 4$.
+
+# %%
+x = torch.tensor([0.0], dtype=torch.float64)
+for n_fake in (16, 64):
+    print(
+        n_fake,
+        "fakes per 16 reals:",
+        float(batch_optimal_discriminator(x, 0.0, 1.0, 0.0, 1.0, 16, n_fake)),
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -20,6 +20,7 @@ from torch.distributions import Normal
 from genlab.divergences import get_divergence
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
+from genlab.optima import weighted_optimal_discriminator
 from genlab.theory import discrete_gan_value, optimal_discriminator
 
 LOG4 = math.log(4.0)
@@ -399,5 +400,63 @@ register(
         ),
         nan_hint="A point where p_data or p_g is 0 adds 0 log 0 = 0 (torch.special.xlogy, or "
         "torch.where).",
+    )
+)
+
+
+# ------------------------------------------ D* of a batch with unequal real and fake counts
+
+
+def _log_densities(x, mu_data, sigma_data, mu_g, sigma_g):
+    p_data = Normal(x.new_tensor(mu_data), x.new_tensor(sigma_data))
+    p_g = Normal(x.new_tensor(mu_g), x.new_tensor(sigma_g))
+    return p_data.log_prob(x), p_g.log_prob(x)
+
+
+def _weighted_d(x, mu_data, sigma_data, mu_g, sigma_g, n_real, n_fake):
+    log_p, log_q = _log_densities(x, mu_data, sigma_data, mu_g, sigma_g)
+    return weighted_optimal_discriminator(log_p, log_q, real_weight=n_real, fake_weight=n_fake)
+
+
+def _weighted_inputs(g, case, suite):
+    inputs = _d_inputs(g, case, suite)
+    n_real = int(number(g, 8, 64))
+    return {**inputs, "n_real": n_real, "n_fake": n_real * (2, 3, 4, 5, 2, 6)[case % 6]}
+
+
+register(
+    Question(
+        id="ex06_weighted_optimal_discriminator",
+        kind="derivation",
+        hints=(
+            "Redo the derivation of D* for this loss: write its expectation as one integral over "
+            "x, and minimise the integrand separately at every x.",
+            "With the batch mean over B + B' samples, the real term carries weight B/(B + B') "
+            "and the fake term B'/(B + B'); at one x the integrand is -(w_r p log D + w_f q "
+            "log(1 - D)), whose derivative in D vanishes at one point.",
+            "D* is p weighted by B over (p weighted by B plus q weighted by B'); as a sigmoid, "
+            "it is the sigmoid of the log-density difference shifted by a log of the ratio of "
+            "the counts.",
+        ),
+        reference=_weighted_d,
+        inputs=_weighted_inputs,
+        mistakes=(
+            Mistake(
+                lambda x, md, sd, mg, sg, nr, nf: _optimal_d(x, md, sd, mg, sg),
+                "that is D* of the balanced game: averaged over one concatenated batch, the "
+                "real term is weighted B = n_real and the fake term B' = n_fake, and the "
+                "pointwise optimum moves with them",
+            ),
+            Mistake(
+                lambda x, md, sd, mg, sg, nr, nf: _weighted_d(x, md, sd, mg, sg, nf, nr),
+                "the weights are swapped: the real samples' density p_data is weighted by "
+                "their count n_real, the fakes' p_G by n_fake",
+            ),
+            Mistake(
+                lambda x, md, sd, mg, sg, nr, nf: nr / (nr + nf) * _optimal_d(x, md, sd, mg, sg),
+                "the weights do not scale D* from outside: minimise -(w_r p log D + w_f q "
+                "log(1 - D)) in D at each x, and they enter inside the ratio",
+            ),
+        ),
     )
 )
