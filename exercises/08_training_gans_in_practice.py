@@ -39,8 +39,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
 # | check your understanding | written, graded by hand | 7 |
-# | **total** | | **11** |
+# | **total** | | **14** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -240,6 +241,39 @@ for _ in range(500):
         mu -= 0.05 * grad_mu
         s -= 0.05 * grad_s
 print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.item():.2e}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_smoothed_optimal_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. The optimal discriminator under label smoothing, derived (3 points, derivation)
+#
+# Question 2's loss changes the discriminator's target, so it changes the discriminator that
+# minimises it. **Derive** $D^*_a(x)$, the minimiser of $J_D^a$ over all functions $D$, pointwise
+# in $x$ as the slides did for $J_D$ (its formula is not printed), and write
+# `smoothed_optimal_discriminator(p_data, p_g, real_label)` for two distributions on $K$
+# points (`(K,)` each, every probability positive) and $a$ = `real_label`, returning
+# $D^*_a$ at the $K$ points, `(K,)`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_smoothed_optimal_discriminator_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def smoothed_optimal_discriminator(p_data, p_g, real_label):
+    """D*_a at each of K points: the minimiser of the one-sided smoothed J_D."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_smoothed_optimal_discriminator", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex08_smoothed_optimal_discriminator", smoothed_optimal_discriminator)
+
+# %% [markdown]
+# Where the data dominate, the smoothed $D^*$ stops at $a$ instead of running to 1: the
+# discriminator is never pushed to be fully confident (its logit stays finite); where $p_{data} = 0$ it is
+# still 0, which is why the smoothing is one-sided (smoothing the fakes' target too would
+# reward generated samples where there are no data).
+
+# %%
+p_data = torch.tensor([0.90, 0.09, 0.01], dtype=torch.float64)
+p_g = torch.tensor([0.01, 0.09, 0.90], dtype=torch.float64)
+print("a = 1.0:", smoothed_optimal_discriminator(p_data, p_g, 1.0))
+print("a = 0.9:", smoothed_optimal_discriminator(p_data, p_g, 0.9))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)
