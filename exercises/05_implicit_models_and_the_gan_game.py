@@ -43,8 +43,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | derivation | 3 |
+# | 5 | debug | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **11** |
+# | **total** | | **14** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -191,6 +192,69 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
         f"D(G(z)) = {d.item():<6.4g} d/dlogit: minimax {a.item():+.4f}, "
         f"non-saturating {b.item():+.4f}"
     )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_gan_loop_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. A GAN loop with planted bugs (3 points, debug)
+#
+# The loop below trains a 1-D GAN on $p_{data} = \mathcal N(\mu, \sigma^2)$: a linear generator
+# $G(z) = az + b$ and a small tanh discriminator, alternating (1) a step of $D$ on $J_D$ and
+# (2) a step of $G$ on the non-saturating cost, as in the slides' learning procedure. It runs
+# without an error, and it is wrong: run it and look at the mean and standard deviation of
+# its samples. There are two bugs (the second shows only once the first is fixed).
+#
+# Write the repaired loop as `train_gan(seed, mu, sigma)` in the answer cell: same networks,
+# same optimisers, same draws in the same order, returning `torch.stack([mean, std])` of
+# 2000 samples of $G$. It is judged by what it does on fresh seeds and fresh $(\mu, \sigma)$:
+# its numbers must land where a correct loop's land (within 0.05).
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_buggy_loop", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import torch.nn.functional as F
+from torch import nn
+
+
+def train_gan_given(seed, mu, sigma):
+    """A 1-D GAN on N(mu, sigma^2); returns [mean, std] of 2000 samples of G."""
+    torch.manual_seed(seed)
+    dt = torch.float64
+    G = nn.Linear(1, 1).to(dt)
+    D = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0)).to(dt)
+    opt_G = torch.optim.Adam(G.parameters(), lr=0.03, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=0.03, betas=(0.5, 0.999))
+    ones = torch.ones(64, dtype=dt)
+    for _ in range(120):
+        opt_G.zero_grad()
+        x = mu + sigma * torch.randn(64, 1, dtype=dt)
+        z = torch.randn(64, 1, dtype=dt)
+        fake = G(z)
+        # (1) update D
+        opt_D.zero_grad()
+        d_loss = F.binary_cross_entropy_with_logits(
+            D(x), ones
+        ) + F.binary_cross_entropy_with_logits(D(fake), ones)
+        d_loss.backward()
+        opt_D.step()
+        # (2) update G: the non-saturating cost
+        g_loss = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+        g_loss.backward()
+        opt_G.step()
+    with torch.no_grad():
+        samples = G(torch.randn(2000, 1, dtype=dt))
+    return torch.stack([samples.mean(), samples.std()])
+
+
+mean, std = train_gan_given(0, 1.0, 0.8).tolist()
+print(f"given loop, data N(1, 0.8^2): samples of G have mean {mean:.2f} and std {std:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_gan_loop_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train_gan(seed, mu, sigma):
+    """The repaired loop: same draws in the same order; returns [mean, std] of G's samples."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_gan_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex05_gan_loop", train_gan)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

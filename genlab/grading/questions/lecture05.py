@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from genlab.grading.checks import Mistake, Question, register
-from genlab.grading.questions._inputs import dtype_for, randn
+from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.losses import discriminator_loss, generator_loss
 
 # real and fake batch sizes differ in every case: each expectation is a mean over its own batch
@@ -289,5 +289,100 @@ register(
         ),
         rtol=1e-6,
         atol=1e-10,
+    )
+)
+
+
+# ------------------------------------------------------- a GAN loop with planted bugs (debug)
+
+
+def gan_loop_1d(*, fake_label: float = 0.0, detach: bool = True, zero_grad_first: bool = False):
+    """A 1-D GAN's training loop (G(z) = a z + b, a tanh D), returning ``loop(seed, mu, sigma)``
+    -> [mean, std] of 2000 samples of G after 120 steps on N(mu, sigma^2). The defaults are the
+    correct loop; the arguments plant the bugs of exercise 05, question 5."""
+
+    def loop(seed, mu, sigma):
+        torch.manual_seed(seed)
+        dt = torch.float64
+        G = torch.nn.Linear(1, 1).to(dt)
+        D = torch.nn.Sequential(
+            torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1), torch.nn.Flatten(0)
+        ).to(dt)
+        opt_G = torch.optim.Adam(G.parameters(), lr=0.03, betas=(0.5, 0.999))
+        opt_D = torch.optim.Adam(D.parameters(), lr=0.03, betas=(0.5, 0.999))
+        ones, fake_target = torch.ones(64, dtype=dt), torch.full((64,), fake_label, dtype=dt)
+        for _ in range(120):
+            if zero_grad_first:  # bug: clears G's gradients before D's backward fills them
+                opt_G.zero_grad()
+            x = mu + sigma * torch.randn(64, 1, dtype=dt)
+            z = torch.randn(64, 1, dtype=dt)
+            fake = G(z)
+            # (1) update D: real -> 1, fake -> 0
+            opt_D.zero_grad()
+            d_fake = D(fake.detach() if detach else fake)
+            d_loss = F.binary_cross_entropy_with_logits(
+                D(x), ones
+            ) + F.binary_cross_entropy_with_logits(d_fake, fake_target)
+            d_loss.backward()
+            opt_D.step()
+            # (2) update G: the non-saturating cost
+            if not zero_grad_first:
+                opt_G.zero_grad()
+            g_loss = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+            g_loss.backward()
+            opt_G.step()
+        with torch.no_grad():
+            samples = G(torch.randn(2000, 1, dtype=dt))
+        return torch.stack([samples.mean(), samples.std()])
+
+    return loop
+
+
+def _gan_loop_inputs(g, case, suite):
+    return {
+        "seed": int(torch.randint(0, 2**31 - 1, (), generator=g)),
+        "mu": round(number(g, -2.0, 2.0), 3),
+        "sigma": round(number(g, 0.5, 1.5), 3),
+    }
+
+
+register(
+    Question(
+        id="ex05_gan_loop",
+        kind="debug",
+        hints=(
+            "Run the given loop and look at what it returns: a generator that has learned "
+            "N(mu, sigma^2) has a std near sigma. Then read each step against the slides' "
+            "learning procedure: which labels does D's loss use, and whose gradients does each "
+            "backward fill?",
+            "D must learn real -> 1 and fake -> 0; the generator's cost is the one that labels "
+            "the fakes 1. And G's .grad is filled by any backward that reaches G's parameters: "
+            "follow the fake samples through D's loss.",
+            "Two small changes: the fakes' target in D's loss, and one of two ways to keep D's "
+            "loss out of G's step (cut the fakes from G's graph in D's loss, or clear G's "
+            "gradients right before its own backward). Keep every draw in the same order.",
+        ),
+        reference=gan_loop_1d(),
+        inputs=_gan_loop_inputs,
+        # A fixed loop with the same draws in the same order returns the reference's numbers to
+        # rounding; each bug moves the mean or the std by more than 0.15 on the seeds tried.
+        rtol=0.0,
+        atol=0.05,
+        cases={"visible": 1, "hidden": 2},
+        mistakes=(
+            Mistake(
+                gan_loop_1d(fake_label=1.0, detach=False, zero_grad_first=True),
+                "the generator collapses: D is trained on the generator's target, the fakes "
+                "labelled 1 in D's loss; label them 0 (then check what else reaches G's "
+                "gradients)",
+            ),
+            Mistake(
+                gan_loop_1d(detach=False, zero_grad_first=True),
+                "D's labels are right now, but G's step still follows D's loss too: without "
+                ".detach() D's backward fills G's .grad, and opt_G.zero_grad() at the top of "
+                "the loop does not clear it; detach the fakes in D's loss, or zero G's "
+                "gradients right before its own backward",
+            ),
+        ),
     )
 )
