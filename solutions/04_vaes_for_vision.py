@@ -44,8 +44,9 @@
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
 # | 5 | derivation | 3 |
+# | 6 | debug | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **12** |
+# | **total** | | **15** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -319,6 +320,105 @@ for ax, image, title in zip(
     ax.set_axis_off()
 fig.suptitle(f"the decoder's best guess blends the two (variance {float(variance):.3f})")
 plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_loop_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. A VQ training loop with planted bugs (3 points, debug)
+#
+# The loop below trains a small VQ autoencoder (a linear encoder and decoder, 8 codes in 2-D)
+# on six clusters of points, with the straight-through copy of question 1 and the two losses
+# of question 2. It runs without an error and it is wrong in two places, both of them a
+# stop-gradient on the wrong side. Run it: it reports the reconstruction error *through the
+# codes* and the perplexity of question 3 (a working loop reaches an error below about 0.25
+# and uses about 7 of its 8 codes).
+#
+# Write the repaired loop as `train_vq(seed, beta)` in the answer cell: same networks, same
+# optimiser, same draws and the same distance computation, in the same order, returning
+# `torch.stack([error, perplexity])`. It is judged by what it does on fresh seeds and fresh
+# $\beta$: its numbers must land where a correct loop's land (within 0.05).
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_buggy_vq_loop", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+
+def train_vq_given(seed, beta):
+    """A VQ autoencoder on six 2-D clusters; returns [error through the codes, perplexity]."""
+    torch.manual_seed(seed)
+    dt = torch.float64
+    angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
+    centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)  # (6, 2)
+
+    def data(n):
+        return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
+
+    encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
+    codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
+    params = [*encoder.parameters(), *decoder.parameters(), codebook]
+    optimizer = torch.optim.Adam(params, lr=0.03)
+    for _ in range(150):
+        x = data(128)
+        z_e = encoder(x)
+        e = codebook[torch.cdist(z_e, codebook).argmin(1)]  # the nearest codes
+        z_q = e + (z_e - e).detach()  # straight-through
+        recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
+        codebook_loss = ((z_e - e.detach()) ** 2).sum(1).mean()
+        commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
+        optimizer.zero_grad()
+        (recon + codebook_loss + commit).backward()
+        optimizer.step()
+    with torch.no_grad():  # measured on fresh data, through the codes
+        x = data(2000)
+        indices = torch.cdist(encoder(x), codebook).argmin(1)
+        error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
+        p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
+        return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
+
+
+error, used = train_vq_given(0, 0.25).tolist()
+print(f"given loop: error through the codes {error:.3f}, perplexity {used:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_vq_loop_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train_vq(seed, beta):
+    """The repaired loop: same draws in the same order; returns [error, perplexity]."""
+    ### BEGIN SOLUTION
+    torch.manual_seed(seed)
+    dt = torch.float64
+    angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
+    centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)
+
+    def data(n):
+        return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
+
+    encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
+    codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
+    params = [*encoder.parameters(), *decoder.parameters(), codebook]
+    optimizer = torch.optim.Adam(params, lr=0.03)
+    for _ in range(150):
+        x = data(128)
+        z_e = encoder(x)
+        e = codebook[torch.cdist(z_e, codebook).argmin(1)]
+        z_q = z_e + (e - z_e).detach()  # bug 1: the code's value, z_e's gradient
+        recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
+        codebook_loss = ((z_e.detach() - e) ** 2).sum(1).mean()  # bug 2: moves the codes
+        commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
+        optimizer.zero_grad()
+        (recon + codebook_loss + commit).backward()
+        optimizer.step()
+    with torch.no_grad():
+        x = data(2000)
+        indices = torch.cdist(encoder(x), codebook).argmin(1)
+        error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
+        p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
+        return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04_vq_loop", train_vq)
+### BEGIN HIDDEN TESTS
+check("ex04_vq_loop", train_vq, suite="hidden")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -531,3 +531,104 @@ register(
         ),
     )
 )
+
+
+# ------------------------------------------------ a VQ-VAE loop with planted bugs (debug)
+
+
+def vq_loop(*, straight_through_wrong: bool = False, codebook_loss_wrong: bool = False):
+    """A small VQ autoencoder's training loop on six 2-D clusters, returning ``loop(seed,
+    beta)`` -> [reconstruction error through the codes, perplexity] on fresh data after 150
+    steps. The defaults are the correct loop; the arguments plant the bugs of exercise 04,
+    question 6 (stop-gradients on the wrong side)."""
+
+    def loop(seed, beta):
+        torch.manual_seed(seed)
+        dt = torch.float64
+        angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
+        centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)  # (6, 2)
+
+        def data(n):
+            return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
+
+        encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
+        codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
+        params = [*encoder.parameters(), *decoder.parameters(), codebook]
+        optimizer = torch.optim.Adam(params, lr=0.03)
+        for _ in range(150):
+            x = data(128)
+            z_e = encoder(x)
+            e = codebook[torch.cdist(z_e, codebook).argmin(1)]
+            if straight_through_wrong:  # the value of z_e, the gradient to the codes
+                z_q = e + (z_e - e).detach()
+            else:  # the value of the codes, the gradient to z_e
+                z_q = z_e + (e - z_e).detach()
+            recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
+            if codebook_loss_wrong:
+                codebook_loss = ((z_e - e.detach()) ** 2).sum(1).mean()
+            else:
+                codebook_loss = ((z_e.detach() - e) ** 2).sum(1).mean()
+            commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
+            optimizer.zero_grad()
+            (recon + codebook_loss + commit).backward()
+            optimizer.step()
+        with torch.no_grad():
+            x = data(2000)
+            indices = torch.cdist(encoder(x), codebook).argmin(1)
+            error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
+            p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
+            return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
+
+    return loop
+
+
+def _vq_loop_inputs(g, case, suite):
+    return {
+        "seed": int(torch.randint(0, 2**31 - 1, (), generator=g)),
+        "beta": round(number(g, 0.1, 0.5), 3),
+    }
+
+
+register(
+    Question(
+        id="ex04_vq_loop",
+        kind="debug",
+        hints=(
+            "Measure the given loop: its reconstruction error through the codes and its "
+            "perplexity. Then ask of every line with .detach(): which tensor's value passes, "
+            "and which parameters does the gradient reach?",
+            "The straight-through copy must have the value of the code and the gradient of "
+            "z_e; the codebook loss must move the codes and leave the encoder alone. Compare "
+            "each with question 1 and question 2.",
+            "Two lines to change, each by moving a .detach() to the other side; keep every "
+            "draw and the distance computation as given.",
+        ),
+        reference=vq_loop(),
+        inputs=_vq_loop_inputs,
+        # A repaired loop with the same draws returns the reference's numbers to rounding;
+        # each bug moves the error or the perplexity by more than 0.15 on the seeds tried.
+        rtol=0.0,
+        atol=0.05,
+        cases={"visible": 1, "hidden": 2},
+        mistakes=(
+            Mistake(
+                vq_loop(straight_through_wrong=True, codebook_loss_wrong=True),
+                "neither bug is fixed: the decoder is trained on z_e instead of the codes "
+                "(the straight-through copy has the wrong side detached), and the codebook "
+                "loss moves the encoder instead of the codes",
+            ),
+            Mistake(
+                vq_loop(straight_through_wrong=True),
+                "the straight-through copy has the wrong side detached: z_q = e + sg[z_e - e] "
+                "has the value of z_e, so the decoder never sees the codes; z_q = z_e + "
+                "sg[e - z_e] has the code's value and z_e's gradient",
+            ),
+            Mistake(
+                vq_loop(codebook_loss_wrong=True),
+                "the codebook loss has the wrong side detached: ||z_e - sg[e]||^2 moves the "
+                "encoder (that is the commitment loss) and never the codes; it must be "
+                "||sg[z_e] - e||^2",
+            ),
+        ),
+    )
+)
