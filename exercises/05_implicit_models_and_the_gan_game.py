@@ -44,8 +44,9 @@
 # | 3 | transcription | 1 |
 # | 4 | derivation | 3 |
 # | 5 | debug | 3 |
+# | 6 | experiment | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **14** |
+# | **total** | | **17** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -255,6 +256,42 @@ def train_gan(seed, mu, sigma):
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_gan_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex05_gan_loop", train_gan)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_gan_settings_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. Make the GAN learn: an experiment (3 points, experiment)
+#
+# `genlab.gan.train_linear_gan_1d(seed, mu, sigma, settings)` runs the loop of question 5, done
+# right, with four settings you choose: `(steps, lr_g, lr_d, hidden)`, the number of steps, the
+# two Adam learning rates and the discriminator's width. Its defaults,
+# `genlab.gan.LinearGANSettings()`, stop long before the generator has learned
+# $\mathcal N(\mu, \sigma^2)$. The budget is at most 800 steps, learning rates up to 0.1 and up
+# to 32 units (about a second per run on a laptop).
+#
+# **Experiment**: find settings with which the generator learns, and return them from
+# `choose_gan_settings(mu, sigma)` as a tuple of four numbers. At grading, the grader trains
+# with your settings on 4 seeds you have not seen, for a target you have not seen
+# ($\mu \in [-2, 2]$, $\sigma \in [0.5, 1.5]$), in its own process: at least 3 of the 4 runs
+# must end with the mean of $G$'s samples within $0.15\,\sigma$ of $\mu$ and their standard
+# deviation within 15% of $\sigma$. The check below does the same for one target.
+
+# %%
+from genlab.gan import LinearGANSettings, train_linear_gan_1d
+
+print("defaults:", LinearGANSettings())
+for seed in (1, 2):
+    mean, std = train_linear_gan_1d(seed, 1.5, 0.7).tolist()
+    print(f"seed {seed}, data N(1.5, 0.7^2), default settings: mean {mean:.2f}, std {std:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_gan_settings_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_gan_settings(mu, sigma):
+    """(steps, lr_g, lr_d, hidden) with which the 1-D GAN learns N(mu, sigma^2)."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_gan_settings", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex05_gan_settings", choose_gan_settings)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import torch
 
 from genlab.grading import check, get_question, hint, registered_questions, reset_hints
 from genlab.grading.assignments import Assignment, points_table, question_kind
@@ -97,3 +98,34 @@ def test_points_follow_the_kind_and_each_sheet_states_them(root):
         assert points_table(assignment) in intro, source.name
         total = re.search(r"\*\*total\*\* \| \| \*\*(\d+)\*\*", points_table(assignment))
         assert float(total.group(1)) == assignment.max_points
+
+
+def test_an_experiment_is_judged_by_its_outcome_without_a_reference_run():
+    """The grader trains with the submitted settings itself; the reference is never run."""
+    from dataclasses import replace
+
+    from genlab.grading.checks import judge
+    from genlab.grading.probe import probe
+
+    question = get_question("ex05_gan_settings")
+    assert question.kind == "experiment" and question.outcome is not None
+
+    def forbidden(*args):
+        raise AssertionError("the reference must not run for an experiment")
+
+    strict = replace(question, reference=forbidden)
+    inputs = {"mu": 0.5, "sigma": 1.0}
+    over = probe(lambda mu, sigma: (5000, 0.03, 0.06, 16), inputs)
+    assert judge(strict, inputs, over).startswith("over the budget: settings.steps")
+    odd = probe(lambda mu, sigma: "fast", inputs)
+    assert judge(strict, inputs, odd).startswith("expected a tuple of 4 numbers")
+
+
+def test_the_linear_gan_run_is_seeded_and_refuses_settings_over_its_budget():
+    from genlab.gan import LinearGANSettings, train_linear_gan_1d
+
+    settings = LinearGANSettings(steps=20)
+    first, again = (train_linear_gan_1d(3, 0.5, 1.0, settings) for _ in range(2))
+    assert torch.equal(first, again) and first.shape == (2,)
+    with pytest.raises(ValueError, match=r"settings.lr_d must be in \(0, 0.1\]"):
+        train_linear_gan_1d(3, 0.5, 1.0, (100, 0.01, 0.5, 8))

@@ -37,6 +37,7 @@ from genlab.gan.experiments import (
     DigitsRun,
     DiscriminatorFit,
     GaussianFit,
+    LinearGANSettings,
     SaturationCurves,
     SaturationRun,
     dcgan_digit_quality,
@@ -45,6 +46,7 @@ from genlab.gan.experiments import (
     fit_gaussian_fgan,
     saturation_curves,
     saturation_experiment,
+    train_linear_gan_1d,
 )
 from genlab.gan.many_seeds import (
     ManySeedGANs,
@@ -81,6 +83,7 @@ __all__ = [
     "GANTrainConfig",
     "GANTrainer",
     "GaussianFit",
+    "LinearGANSettings",
     "GeneratorMap",
     "GridDensities",
     "ManySeedGANs",
@@ -113,6 +116,7 @@ __all__ = [
     "r1_penalty",
     "saturation_curves",
     "saturation_experiment",
+    "train_linear_gan_1d",
     "time_many_seeds",
     "train_gan",
 ]

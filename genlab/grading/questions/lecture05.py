@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from genlab.gan.experiments import LinearGANSettings, train_linear_gan_1d
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.losses import discriminator_loss, generator_loss
@@ -383,6 +384,79 @@ register(
                 "the loop does not clear it; detach the fakes in D's loss, or zero G's "
                 "gradients right before its own backward",
             ),
+        ),
+    )
+)
+
+
+# ----------------------------------------- an experiment: settings that make the GAN learn
+
+_RUNS, _NEEDED, _TOLERANCE = 4, 3, 0.15
+
+
+def _settings_inputs(g, case, suite):
+    return {"mu": round(number(g, -2.0, 2.0), 3), "sigma": round(number(g, 0.5, 1.5), 3)}
+
+
+def _seeds(inputs) -> list[int]:
+    """Seeds the student has not seen: drawn from the target itself (fresh at every grading)."""
+    g = torch.Generator().manual_seed(int(1e6 * inputs["mu"]) * 7919 + int(1e6 * inputs["sigma"]))
+    return [int(s) for s in torch.randint(0, 2**31 - 1, (_RUNS,), generator=g)]
+
+
+def _settings_outcome(inputs, value) -> str | None:
+    """Train the GAN of the settings on fresh seeds, here; None if enough runs learn."""
+    names = ", ".join(LinearGANSettings._fields)
+    if not (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        return f"expected a tuple of 4 numbers ({names}); got {value!r}"[:300]
+    mu, sigma = inputs["mu"], inputs["sigma"]
+    try:
+        results = [train_linear_gan_1d(seed, mu, sigma, value) for seed in _seeds(inputs)]
+    except ValueError as err:
+        return f"over the budget: {err}"
+    good = [
+        abs(float(m) - mu) <= _TOLERANCE * sigma and abs(float(s) / sigma - 1) <= _TOLERANCE
+        for m, s in results
+    ]
+    if sum(good) >= _NEEDED:
+        return None
+    runs = "; ".join(f"mean {float(m):.2f}, std {float(s):.2f}" for m, s in results)
+    return (
+        f"too few runs reached N({mu:g}, {sigma:g}^2): {sum(good)} of {_RUNS}, {_NEEDED} needed "
+        f"(mean within {_TOLERANCE:g} sigma of mu, std within {100 * _TOLERANCE:g}% of "
+        f"sigma); the runs gave {runs}"
+    )
+
+
+register(
+    Question(
+        id="ex05_gan_settings",
+        kind="experiment",
+        hints=(
+            "Watch one run at a time: print the mean and std of the generator's samples "
+            "after 100, 200, 400 steps. Which of the two moves slowly, and which settings "
+            "govern how fast G's parameters move?",
+            "The generator's bias has to travel from near 0 to mu, one Adam step of size about "
+            "lr_g at a time: the product of steps and lr_g bounds how far it can get. The "
+            "discriminator must keep up with it (lr_d at least lr_g) without overshooting.",
+            "Four numbers within the budget: several hundred steps, lr_g of a few hundredths, "
+            "lr_d about twice lr_g, and a discriminator of 8 to 32 units; check them on seeds "
+            "of your own before you submit.",
+        ),
+        reference=lambda mu, sigma: (500, 0.03, 0.06, 16),
+        inputs=_settings_inputs,
+        outcome=_settings_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda mu, sigma: tuple(LinearGANSettings()),
+                "too few runs reached",
+            ),
+            Mistake(lambda mu, sigma: (2000, 0.01, 0.03, 16), "over the budget"),
         ),
     )
 )
