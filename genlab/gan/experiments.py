@@ -321,7 +321,8 @@ def train_linear_gan_1d(
     The generator is linear, :math:`G(z) = az + b`, so it can match the data exactly; the
     discriminator is one tanh layer of ``settings.hidden`` units. Each step draws 64 data
     points and 64 noise values, takes one Adam step of D on :math:`J_D` (fakes detached), then
-    one of G on the non-saturating cost, in float64 (``betas = (0.5, 0.999)``). Settings above
+    one of G on the non-saturating cost, in float64 (``betas = (0.5, 0.999)``), every draw
+    from torch's generator seeded with ``seed`` (restored afterwards). Settings above
     :data:`LINEAR_GAN_BUDGET` are refused (ValueError): that keeps a run to about a second.
     ``settings``: a :class:`LinearGANSettings` or a tuple in its order (None: the defaults).
     """
@@ -330,25 +331,27 @@ def train_linear_gan_1d(
     for name, value, cap in zip(settings._fields, settings, LINEAR_GAN_BUDGET, strict=True):
         if not 0 < value <= cap:
             raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
-    torch.manual_seed(seed)
-    dt = torch.float64
-    G = nn.Linear(1, 1).to(dt)
-    D = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1), nn.Flatten(0)).to(dt)
-    opt_G = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=settings.lr_d, betas=(0.5, 0.999))
-    ones, zeros = torch.ones(64, dtype=dt), torch.zeros(64, dtype=dt)
-    bce = nn.functional.binary_cross_entropy_with_logits
-    for _ in range(steps):
-        x = mu + sigma * torch.randn(64, 1, dtype=dt)
-        z = torch.randn(64, 1, dtype=dt)
-        # (1) update D: real -> 1, fake -> 0
-        opt_D.zero_grad()
-        (bce(D(x), ones) + bce(D(G(z).detach()), zeros)).backward()
-        opt_D.step()
-        # (2) update G: the non-saturating cost
-        opt_G.zero_grad()
-        bce(D(G(z)), ones).backward()
-        opt_G.step()
-    with torch.no_grad():
-        samples = G(torch.randn(2000, 1, dtype=dt))
-    return torch.stack([samples.mean(), samples.std()])
+    with torch.random.fork_rng(devices=[]):  # torch's global generator, restored after
+        torch.manual_seed(seed)
+        dt = torch.float64
+        G = nn.Linear(1, 1).to(dt)
+        D = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1), nn.Flatten(0))
+        D = D.to(dt)
+        opt_G = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=(0.5, 0.999))
+        opt_D = torch.optim.Adam(D.parameters(), lr=settings.lr_d, betas=(0.5, 0.999))
+        ones, zeros = torch.ones(64, dtype=dt), torch.zeros(64, dtype=dt)
+        bce = nn.functional.binary_cross_entropy_with_logits
+        for _ in range(steps):
+            x = mu + sigma * torch.randn(64, 1, dtype=dt)
+            z = torch.randn(64, 1, dtype=dt)
+            # (1) update D: real -> 1, fake -> 0
+            opt_D.zero_grad()
+            (bce(D(x), ones) + bce(D(G(z).detach()), zeros)).backward()
+            opt_D.step()
+            # (2) update G: the non-saturating cost
+            opt_G.zero_grad()
+            bce(D(G(z)), ones).backward()
+            opt_G.step()
+        with torch.no_grad():
+            samples = G(torch.randn(2000, 1, dtype=dt))
+        return torch.stack([samples.mean(), samples.std()])

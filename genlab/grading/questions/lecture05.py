@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from genlab.gan.experiments import LinearGANSettings, train_linear_gan_1d
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.losses import discriminator_loss, generator_loss
 
@@ -398,24 +399,16 @@ def _settings_inputs(g, case, suite):
     return {"mu": round(number(g, -2.0, 2.0), 3), "sigma": round(number(g, 0.5, 1.5), 3)}
 
 
-def _seeds(inputs) -> list[int]:
-    """Seeds the student has not seen: drawn from the target itself (fresh at every grading)."""
-    g = torch.Generator().manual_seed(int(1e6 * inputs["mu"]) * 7919 + int(1e6 * inputs["sigma"]))
-    return [int(s) for s in torch.randint(0, 2**31 - 1, (_RUNS,), generator=g)]
-
-
 def _settings_outcome(inputs, value) -> str | None:
     """Train the GAN of the settings on fresh seeds, here; None if enough runs learn."""
-    names = ", ".join(LinearGANSettings._fields)
-    if not (
-        isinstance(value, tuple)
-        and len(value) == 4
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    ):
-        return f"expected a tuple of 4 numbers ({names}); got {value!r}"[:300]
+    problem = settings_problem(value, LinearGANSettings._fields)
+    if problem:
+        return problem
     mu, sigma = inputs["mu"], inputs["sigma"]
     try:
-        results = [train_linear_gan_1d(seed, mu, sigma, value) for seed in _seeds(inputs)]
+        results = [
+            train_linear_gan_1d(seed, mu, sigma, value) for seed in fresh_seeds(inputs, _RUNS)
+        ]
     except ValueError as err:
         return f"over the budget: {err}"
     good = [
