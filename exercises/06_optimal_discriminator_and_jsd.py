@@ -44,8 +44,9 @@
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
 # | 5 | derivation | 3 |
+# | 6 | experiment | 3 |
 # | check your understanding | written, graded by hand | 8 |
-# | **total** | | **15** |
+# | **total** | | **18** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -247,6 +248,40 @@ for n_fake in (16, 64):
         "fakes per 16 reals:",
         float(batch_optimal_discriminator(x, 0.0, 1.0, 0.0, 1.0, 16, n_fake)),
     )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_fit_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. Train a discriminator until it is D*: an experiment (3 points, experiment)
+#
+# The slides' proof assumes that the discriminator reaches $D^*$. A real one is trained by
+# stochastic gradient steps on batches. `genlab.gan.fit_discriminator_1d(seed, p_data, p_g,
+# settings)` trains one between $p_{data} = \mathcal N(\mu, \sigma^2)$ and a frozen $p_G$, each
+# given as `(mu, sigma)`, with four settings you choose, `(steps, lr, hidden, batch)`, and
+# returns it next to $D^*$ on a grid (`.error` is the mean of $|D - D^*|$ there). The defaults,
+# `genlab.gan.DiscriminatorSettings()`, stop far from $D^*$. The budget: at most 800 steps, a
+# learning rate up to 0.1, 32 hidden units and batches of 256.
+#
+# **Experiment**: find settings with which the discriminator ends close to $D^*$, and return
+# them from `choose_discriminator_settings(mu_data, sigma_data, mu_g, sigma_g)` as a tuple of
+# four numbers. At grading, the grader trains with them on 4 seeds you have not seen, for
+# Gaussians you have not seen, in its own process: at least 3 of the 4 must end with a mean
+# $|D - D^*|$ of at most 0.03.
+
+# %%
+from genlab.gan import DiscriminatorSettings, fit_discriminator_1d
+
+fit = fit_discriminator_1d(0, (0.5, 0.8), (-0.3, 1.4))
+print(f"default settings {tuple(DiscriminatorSettings())}: mean |D - D*| = {float(fit.error):.3f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex06_fit_discriminator_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_discriminator_settings(mu_data, sigma_data, mu_g, sigma_g):
+    """(steps, lr, hidden, batch) with which a discriminator ends close to D*."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex06_fit_discriminator", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex06_fit_discriminator", choose_discriminator_settings)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

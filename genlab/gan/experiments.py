@@ -355,3 +355,72 @@ def train_linear_gan_1d(
         with torch.no_grad():
             samples = G(torch.randn(2000, 1, dtype=dt))
         return torch.stack([samples.mean(), samples.std()])
+
+
+class DiscriminatorSettings(NamedTuple):
+    """The settings exercise 06 lets a student choose for :func:`fit_discriminator_1d`."""
+
+    steps: int = 20
+    lr: float = 0.005
+    hidden: int = 8
+    batch: int = 64
+
+
+DISCRIMINATOR_BUDGET = DiscriminatorSettings(steps=800, lr=0.1, hidden=32, batch=256)
+
+
+class DiscriminatorFit1D(NamedTuple):
+    """A discriminator trained between two fixed Gaussians, on a grid, next to :math:`D^*`."""
+
+    grid: torch.Tensor  # (101,) spanning both Gaussians' mean +- 2 std
+    d: torch.Tensor
+    d_star: torch.Tensor
+
+    @property
+    def error(self) -> torch.Tensor:
+        """The mean of :math:`|D - D^*|` over the grid."""
+        return (self.d - self.d_star).abs().mean()
+
+
+def fit_discriminator_1d(
+    seed: int,
+    p_data: tuple[float, float],
+    p_g: tuple[float, float],
+    settings: Sequence[float] | None = None,
+) -> DiscriminatorFit1D:
+    r"""Train a discriminator (one tanh layer of ``settings.hidden`` units) between
+    :math:`p_{data} = \mathcal N(\mu, \sigma^2)` and a *frozen* :math:`p_G`, each given as
+    ``(mu, sigma)``, by Adam on :math:`J_D` with fresh batches of ``settings.batch`` from each,
+    for ``settings.steps`` steps; float64, every draw from torch's generator seeded with
+    ``seed`` (restored afterwards). Returns it on a grid next to :math:`D^*` (lecture 06,
+    Goodfellow et al. 2014, Prop. 1). Settings above :data:`DISCRIMINATOR_BUDGET` are refused
+    (ValueError); ``settings`` is a :class:`DiscriminatorSettings` or a tuple in its order.
+    """
+    settings = DiscriminatorSettings() if settings is None else DiscriminatorSettings(*settings)
+    for name, value, cap in zip(settings._fields, settings, DISCRIMINATOR_BUDGET, strict=True):
+        if not 0 < value <= cap:
+            raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
+    steps, hidden, batch = int(settings.steps), int(settings.hidden), int(settings.batch)
+    (mu_d, sigma_d), (mu_g, sigma_g) = p_data, p_g
+    dt = torch.float64
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        D = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1), nn.Flatten(0))
+        D = D.to(dt)
+        optimizer = torch.optim.Adam(D.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+        for _ in range(steps):
+            x = mu_d + sigma_d * torch.randn(batch, 1, dtype=dt)
+            fake = mu_g + sigma_g * torch.randn(batch, 1, dtype=dt)
+            optimizer.zero_grad()
+            losses.discriminator_loss(D(x), D(fake)).backward()
+            optimizer.step()
+    low = min(mu_d - 2 * sigma_d, mu_g - 2 * sigma_g)
+    high = max(mu_d + 2 * sigma_d, mu_g + 2 * sigma_g)
+    grid = torch.linspace(low, high, 101, dtype=dt)
+    with torch.no_grad():
+        d = torch.sigmoid(D(grid[:, None]))
+    d_star = optimal_discriminator(
+        Normal(torch.tensor(mu_d, dtype=dt), torch.tensor(sigma_d, dtype=dt)),
+        Normal(torch.tensor(mu_g, dtype=dt), torch.tensor(sigma_g, dtype=dt)),
+    )(grid)
+    return DiscriminatorFit1D(grid, d, d_star)

@@ -18,7 +18,9 @@ import torch.nn.functional as F
 from torch.distributions import Normal
 
 from genlab.divergences import get_divergence
+from genlab.gan.experiments import DiscriminatorSettings, fit_discriminator_1d
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.optima import weighted_optimal_discriminator
 from genlab.theory import discrete_gan_value, optimal_discriminator
@@ -456,6 +458,77 @@ register(
                 lambda x, md, sd, mg, sg, nr, nf: nr / (nr + nf) * _optimal_d(x, md, sd, mg, sg),
                 "the weights do not scale D* from outside: minimise -(w_r p log D + w_f q "
                 "log(1 - D)) in D at each x, and they enter inside the ratio",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------ an experiment: train a discriminator until it is D*
+
+_FIT_RUNS, _FIT_NEEDED, _FIT_ERROR = 4, 3, 0.03
+
+
+def _fit_inputs(g, case, suite):
+    sigma_data = round(number(g, 0.5, 1.2), 3)
+    return {
+        "mu_data": round(number(g, -1.0, 1.0), 3),
+        "sigma_data": sigma_data,
+        "mu_g": round(number(g, -1.0, 1.0), 3),
+        "sigma_g": round(1.5 * number(g, 0.5, 1.2), 3),
+    }
+
+
+def _fit_outcome(inputs, value) -> str | None:
+    """Train a discriminator with the settings on fresh seeds, here; None if close to D*."""
+    problem = settings_problem(value, DiscriminatorSettings._fields)
+    if problem:
+        return problem
+    p_data = (inputs["mu_data"], inputs["sigma_data"])
+    p_g = (inputs["mu_g"], inputs["sigma_g"])
+    try:
+        errors = [
+            float(fit_discriminator_1d(seed, p_data, p_g, value).error)
+            for seed in fresh_seeds(inputs, _FIT_RUNS)
+        ]
+    except ValueError as err:
+        return f"over the budget: {err}"
+    good = sum(e <= _FIT_ERROR for e in errors)
+    if good >= _FIT_NEEDED:
+        return None
+    return (
+        f"too few discriminators reached D*: {good} of {_FIT_RUNS} ended within a mean "
+        f"|D - D*| of {_FIT_ERROR:g} ({_FIT_NEEDED} needed); their errors were "
+        + ", ".join(f"{e:.3f}" for e in errors)
+    )
+
+
+register(
+    Question(
+        id="ex06_fit_discriminator",
+        kind="experiment",
+        hints=(
+            "D* is what a discriminator converges to with enough capacity, data and steps. "
+            "Plot the fitted D next to D* for a few settings: where is it off, in the middle "
+            "or in the tails, and does it still move between steps?",
+            "Each step sees one batch: its noise moves D around D* (a larger batch or a "
+            "smaller learning rate calms it), while too few steps or too small a learning "
+            "rate leave it short of D*. Trade the two within the budget.",
+            "Four numbers within the budget: several hundred steps, a learning rate of a few "
+            "thousandths, a hidden layer of 16 to 32 units and a batch of a few hundred.",
+        ),
+        reference=lambda mu_data, sigma_data, mu_g, sigma_g: (600, 0.005, 32, 256),
+        inputs=_fit_inputs,
+        outcome=_fit_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda mu_data, sigma_data, mu_g, sigma_g: tuple(DiscriminatorSettings()),
+                "too few discriminators reached D*",
+            ),
+            Mistake(
+                lambda mu_data, sigma_data, mu_g, sigma_g: (600, 0.005, 64, 256),
+                "over the budget",
             ),
         ),
     )
