@@ -274,7 +274,7 @@ check("ex05_gan_loop", train_gan)
 # must end with the mean of $G$'s samples within $0.15\,\sigma$ of $\mu$ and their standard
 # deviation within 15% of $\sigma$. The check below does the same for one target.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_gan_settings_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from genlab.gan import LinearGANSettings, train_linear_gan_1d
 
 print("defaults:", LinearGANSettings())

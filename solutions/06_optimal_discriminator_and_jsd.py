@@ -305,7 +305,7 @@ for n_fake in (16, 64):
 # Gaussians you have not seen, in its own process: at least 3 of the 4 must end with a mean
 # $|D - D^*|$ of at most 0.03.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex06_fit_discriminator_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from genlab.gan import DiscriminatorSettings, fit_discriminator_1d
 
 fit = fit_discriminator_1d(0, (0.5, 0.8), (-0.3, 1.4))

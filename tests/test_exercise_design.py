@@ -129,3 +129,39 @@ def test_the_linear_gan_run_is_seeded_and_refuses_settings_over_its_budget():
     assert torch.equal(first, again) and first.shape == (2,)
     with pytest.raises(ValueError, match=r"settings.lr_d must be in \(0, 0.1\]"):
         train_linear_gan_1d(3, 0.5, 1.0, (100, 0.01, 0.5, 8))
+
+
+def test_the_discriminator_run_reports_d_star_and_refuses_settings_over_its_budget():
+    from scipy import stats
+
+    from genlab.gan import fit_discriminator_1d
+
+    fit = fit_discriminator_1d(1, (0.5, 0.8), (-0.3, 1.4), (5, 0.01, 8, 16))
+    p, q = stats.norm.pdf(fit.grid.numpy(), 0.5, 0.8), stats.norm.pdf(fit.grid.numpy(), -0.3, 1.4)
+    assert torch.allclose(fit.d_star, torch.tensor(p / (p + q)), atol=1e-12)
+    assert float(fit.grid[0]) == pytest.approx(-0.3 - 2.8) and fit.grid.shape == (101,)
+    assert float(fit.error) == pytest.approx(float((fit.d - fit.d_star).abs().mean()))
+    with pytest.raises(ValueError, match=r"settings.batch must be in \(0, 256\]"):
+        fit_discriminator_1d(1, (0.5, 0.8), (-0.3, 1.4), (5, 0.01, 8, 512))
+
+
+def test_every_sheet_asks_a_derivation_and_the_course_three_debugging_questions(root):
+    kinds_per_sheet = {
+        source.stem: [question_kind(q) for q in Assignment.load(source).graded]
+        for source in _solutions(root)
+    }
+    for sheet, kinds in kinds_per_sheet.items():
+        assert "derivation" in kinds, sheet
+    assert sum(kinds.count("debug") for kinds in kinds_per_sheet.values()) >= 3
+
+
+@pytest.mark.parametrize(
+    "question_id",
+    sorted(q for q, question in registered_questions().items() if question.kind == "derivation"),
+)
+def test_every_derivation_names_at_least_two_wrong_derivations(question_id):
+    """Each named mistake is a distinct wrong formula with its own message (that the check
+    gives each its message is tested in test_grading.py)."""
+    question = get_question(question_id)
+    assert len(question.mistakes) >= 2
+    assert len({m.message for m in question.mistakes}) == len(question.mistakes)
