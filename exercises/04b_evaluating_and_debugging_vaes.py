@@ -38,8 +38,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | derivation | 3 |
+# | 5 | experiment | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **11** |
+# | **total** | | **14** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -187,6 +188,38 @@ check("ex04b_amortization_gap", amortization_gap)
 # %% nbgrader={"grade": false, "grade_id": "ex04b_amortization_gap_check", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # YOUR CODE HERE
 raise NotImplementedError()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. Choose beta: an experiment in posterior collapse (3 points, experiment)
+#
+# `genlab.vae_objectives.linear_beta_vae(seed, settings, scale)` trains a *linear* VAE
+# (encoder mean $Ax$, decoder $\mathcal N(Wz + b, I)$, 6 latent units) by distortion
+# $+\ \beta\cdot$ rate on data whose variances along six directions are `scale` times
+# $(8, 5, 3, 1.2, 0.6, 0.3)$, and returns the variance of each unit's encoder mean over the
+# data: a unit is *active* above 0.01 (question 2). The settings are `(beta, steps, lr)`; the
+# budget is $\beta \le 10$, at most 1000 steps and a learning rate up to 0.1.
+#
+# **Experiment**: find settings with which **exactly 3** units stay active, and return them
+# from `choose_beta_settings(scale)`. At grading, the grader trains with them on 4 seeds you
+# have not seen, for a `scale` you have not seen (between 0.8 and 1.25), in its own process:
+# at least 3 of the 4 runs must end with exactly 3 active units.
+
+# %% nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.vae_objectives import LinearVAESettings, linear_beta_vae
+
+variances = linear_beta_vae(0, LinearVAESettings(beta=1.0, steps=300, lr=0.02))
+print("beta = 1, 300 steps: variance of each unit's mean", [round(float(v), 3) for v in variances])
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_beta_settings(scale):
+    """(beta, steps, lr) with which exactly three of the six units stay active."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04b_beta_collapse", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04b_beta_collapse", choose_beta_settings)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

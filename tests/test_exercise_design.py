@@ -13,7 +13,7 @@ from genlab.grading import check, get_question, hint, registered_questions, rese
 from genlab.grading.assignments import Assignment, points_table, question_kind
 from genlab.grading.checks import KINDS, Question
 
-CODE = re.compile(r"\bdef |\blambda\b|\.sum\(|\.mean\(|\bimport |==|torch\.[\w.]+\(")
+CODE = re.compile(r"\bdef |\blambda \w*:|\.sum\(|\.mean\(|\bimport |==|torch\.[\w.]+\(")
 
 
 def _solutions(root):
@@ -165,3 +165,15 @@ def test_every_derivation_names_at_least_two_wrong_derivations(question_id):
     question = get_question(question_id)
     assert len(question.mistakes) >= 2
     assert len({m.message for m in question.mistakes}) == len(question.mistakes)
+
+
+def test_the_linear_vae_keeps_the_directions_whose_variance_exceeds_beta():
+    """Lucas et al. 2019: a linear VAE with unit decoder variance uses the directions of data
+    variance lambda > beta only; the data's variances are 8, 5, 3, 1.2, 0.6, 0.3."""
+    from genlab.vae_objectives import linear_beta_vae
+
+    for beta, expected in ((0.8, 4), (4.0, 2)):
+        variances = linear_beta_vae(5, (beta, 800, 0.02))
+        assert int((variances > 0.01).sum()) == expected, (beta, variances)
+    with pytest.raises(ValueError, match=r"settings.beta must be in \(0, 10.0\]"):
+        linear_beta_vae(5, (12.0, 10, 0.02))

@@ -13,10 +13,12 @@ import math
 import torch
 
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import free_bits_kl, iwae_bound
 from genlab.metrics import active_units, inference_gaps
 from genlab.theory import LinearGaussianLVM
+from genlab.vae_objectives import LinearVAESettings, linear_beta_vae
 
 _SHAPES = {
     "visible": ((4, 16), (2, 3, 50), (6, 1)),
@@ -293,5 +295,63 @@ register(
         ),
         rtol=1e-6,
         atol=1e-8,
+    )
+)
+
+
+# ---------------------------- an experiment: choose beta so that exactly three units stay active
+
+_VAE_RUNS, _VAE_NEEDED, _VAE_ACTIVE = 4, 3, 3
+
+
+def _beta_inputs(g, case, suite):
+    return {"scale": round(number(g, 0.8, 1.25), 3)}
+
+
+def _beta_outcome(inputs, value) -> str | None:
+    """Train the linear VAE with the settings on fresh seeds, here; None if enough runs keep
+    exactly three active units."""
+    problem = settings_problem(value, LinearVAESettings._fields)
+    if problem:
+        return problem
+    try:
+        variances = [
+            linear_beta_vae(seed, value, inputs["scale"]) for seed in fresh_seeds(inputs, _VAE_RUNS)
+        ]
+    except ValueError as err:
+        return f"over the budget: {err}"
+    counts = [int((v > 0.01).sum()) for v in variances]
+    good = sum(c == _VAE_ACTIVE for c in counts)
+    if good >= _VAE_NEEDED:
+        return None
+    return (
+        f"too few runs kept exactly {_VAE_ACTIVE} active units: {good} of {_VAE_RUNS} "
+        f"({_VAE_NEEDED} needed); their active units were {counts} (scale {inputs['scale']:g})"
+    )
+
+
+register(
+    Question(
+        id="ex04b_beta_collapse",
+        kind="experiment",
+        hints=(
+            "Try a few values of beta and count the active units each time. Which directions "
+            "of the data survive a larger beta, the ones of large variance or of small?",
+            "A direction of data variance lambda is worth encoding while what it saves in "
+            "distortion outweighs beta times its rate; in the linear VAE that is lambda > beta "
+            "sigma^2, with sigma^2 = 1 the decoder's variance. The data's variances are scale "
+            "times the listed ones.",
+            "Pick beta between the third and the fourth largest variance (times scale), well "
+            "inside that interval, and give the collapsing units enough steps to die out: "
+            "several hundred steps at a learning rate of a few hundredths.",
+        ),
+        reference=lambda scale: (1.9 * scale, 800, 0.02),
+        inputs=_beta_inputs,
+        outcome=_beta_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(lambda scale: (1.0, 800, 0.02), "too few runs kept exactly 3 active units"),
+            Mistake(lambda scale: (20.0, 800, 0.02), "over the budget"),
+        ),
     )
 )
