@@ -40,8 +40,9 @@
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
 # | 5 | derivation | 3 |
+# | 6 | experiment | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **12** |
+# | **total** | | **15** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -232,6 +233,42 @@ print(
     gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p),
     gaussian_kl_pair(mu_p, logvar_p, mu_q, logvar_q),
 )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. The decoder's variance and the latent space: an experiment (3 points, experiment)
+#
+# Question 2's $\sigma_x^2$ is a choice, and it decides how much of the latent space the VAE
+# uses. `genlab.vae_objectives.linear_beta_vae(seed, (1.0, steps, lr), scale, sigma2)` trains
+# a *linear* Gaussian VAE (6 latent units, decoder $\mathcal N(Wz + b, \sigma_x^2 I)$, the
+# plain ELBO) on data whose variances along six directions are `scale` times
+# $(8, 5, 3, 1.2, 0.6, 0.3)$, and returns the variance of each unit's encoder mean over the
+# data; a unit is *active* above 0.01.
+#
+# **Experiment**: find a decoder variance (and a schedule) with which **exactly 3** units stay
+# active, and return `(sigma2, steps, lr)` from `choose_decoder_variance(scale)`. The budget:
+# $\sigma_x^2 \le 10$, at most 1000 steps, a learning rate up to 0.1. At grading, the grader
+# trains with them on 4 seeds you have not seen, for a `scale` you have not seen (between 0.8
+# and 1.25), in its own process: at least 3 of the 4 runs must keep exactly 3 active units.
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.vae_objectives import linear_beta_vae
+
+for sigma2 in (0.1, 1.0):
+    variances = linear_beta_vae(0, (1.0, 300, 0.02), 1.0, sigma2)
+    print(
+        f"sigma2 = {sigma2}: variance of each unit's mean", [round(float(v), 3) for v in variances]
+    )
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_decoder_variance(scale):
+    """(sigma2, steps, lr) with which exactly three of the six units stay active."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_decoder_variance", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex03_decoder_variance", choose_decoder_variance)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

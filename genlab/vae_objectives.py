@@ -120,18 +120,21 @@ class LinearVAESettings(NamedTuple):
 LINEAR_VAE_BUDGET = LinearVAESettings(beta=10.0, steps=1000, lr=0.1)
 
 
-def linear_beta_vae(seed: int, settings=None, scale: float = 1.0) -> torch.Tensor:
+def linear_beta_vae(
+    seed: int, settings=None, scale: float = 1.0, decoder_variance: float = 1.0
+) -> torch.Tensor:
     r"""Train a linear VAE by the :math:`\beta`-weighted loss and return the variance over the
     data of each latent unit's encoder mean, ``(6,)`` (a unit is active above 0.01).
 
     The data: 256 points in 8 dimensions whose covariance has the variances ``scale`` times
     :data:`LINEAR_VAE_EIGENVALUES` along six random orthogonal axes (0.09 along the other
     two). The model: encoder mean :math:`Ax`, a learned log-variance per unit, decoder
-    :math:`\mathcal N(Wz + b, I)`; full-batch Adam on distortion :math:`+\ \beta \cdot` rate, one
+    :math:`\mathcal N(Wz + b, \sigma^2 I)` with :math:`\sigma^2` = ``decoder_variance``;
+    full-batch Adam on distortion :math:`+\ \beta \cdot` rate, one
     fresh :math:`\epsilon` per step, float64, every draw from torch's generator seeded with
     ``seed`` (restored afterwards). A direction of data variance :math:`\lambda` stays in use
-    only while :math:`\lambda > \beta \sigma^2` (here :math:`\sigma^2 = 1`; Lucas et al. 2019,
-    Sec. 4): larger :math:`\beta` collapses more units. Settings above
+    only while :math:`\lambda > \beta \sigma^2` (Lucas et al. 2019, Sec. 4): a larger
+    :math:`\beta` or decoder variance collapses more units. Settings above
     :data:`LINEAR_VAE_BUDGET` are refused (ValueError).
     """
     settings = LinearVAESettings() if settings is None else LinearVAESettings(*settings)
@@ -139,6 +142,7 @@ def linear_beta_vae(seed: int, settings=None, scale: float = 1.0) -> torch.Tenso
         if not 0 < value <= cap:
             raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
     positive("scale", scale)
+    positive("decoder_variance", decoder_variance)
     dt = torch.float64
     eig = scale * torch.tensor(LINEAR_VAE_EIGENVALUES, dtype=dt)
     J, D, N = len(eig), 8, 256
@@ -155,7 +159,8 @@ def linear_beta_vae(seed: int, settings=None, scale: float = 1.0) -> torch.Tenso
         for _ in range(int(settings.steps)):
             mu = x @ A.T  # (N, J)
             z = mu + torch.exp(0.5 * logvar) * torch.randn(N, J, dtype=dt)
-            distortion = 0.5 * ((x - z @ W.T - b) ** 2).sum(1).mean()  # up to a constant
+            # -log N(x; Wz + b, sigma^2 I) up to a constant
+            distortion = 0.5 * ((x - z @ W.T - b) ** 2).sum(1).mean() / decoder_variance
             rate = losses.gaussian_kl(mu, logvar.expand_as(mu)).mean()
             optimizer.zero_grad()
             (distortion + settings.beta * rate).backward()

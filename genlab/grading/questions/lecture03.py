@@ -14,8 +14,10 @@ import torch
 import torch.nn.functional as F
 
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import bernoulli_nll, elbo, gaussian_kl, gaussian_nll
+from genlab.vae_objectives import linear_beta_vae
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -384,5 +386,66 @@ register(
             ),
         ),
         nan_hint="exp(logvar) is finite and positive for every logvar; no log or sqrt is needed.",
+    )
+)
+
+
+# ------------------- an experiment: choose the decoder's variance so that three units stay active
+
+_RUNS, _NEEDED, _ACTIVE = 4, 3, 3
+_BUDGET = (10.0, 1000, 0.1)  # decoder variance, steps, learning rate
+
+
+def _variance_inputs(g, case, suite):
+    return {"scale": round(number(g, 0.8, 1.25), 3)}
+
+
+def _variance_outcome(inputs, value) -> str | None:
+    """Train the linear VAE (beta = 1) with the decoder variance and schedule on fresh seeds,
+    here; None if enough runs keep exactly three active units."""
+    fields = ("decoder_variance", "steps", "lr")
+    problem = settings_problem(value, fields)
+    if problem:
+        return problem
+    for name, v, cap in zip(fields, value, _BUDGET, strict=True):
+        if not 0 < v <= cap:
+            return f"over the budget: {name} must be in (0, {cap:g}]; got {v!r}"
+    sigma2, steps, lr = value
+    counts = [
+        int((linear_beta_vae(seed, (1.0, steps, lr), inputs["scale"], sigma2) > 0.01).sum())
+        for seed in fresh_seeds(inputs, _RUNS)
+    ]
+    good = sum(c == _ACTIVE for c in counts)
+    if good >= _NEEDED:
+        return None
+    return (
+        f"too few runs kept exactly {_ACTIVE} active units: {good} of {_RUNS} ({_NEEDED} "
+        f"needed); their active units were {counts} (scale {inputs['scale']:g})"
+    )
+
+
+register(
+    Question(
+        id="ex03_decoder_variance",
+        kind="experiment",
+        hints=(
+            "Try a few decoder variances and count the active units each time: does a larger "
+            "sigma^2 make the model use more of its latent space, or less? (Written question 2 "
+            "asks why.)",
+            "The distortion is the squared error divided by 2 sigma^2, the rate is unchanged: a "
+            "direction of data variance lambda is worth encoding while lambda > sigma^2 (with "
+            "beta = 1). The data's variances are scale times the listed ones.",
+            "Pick sigma^2 between the third and the fourth largest variance (times scale), well "
+            "inside that interval, with several hundred steps at a learning rate of a few "
+            "hundredths.",
+        ),
+        reference=lambda scale: (1.9 * scale, 800, 0.02),
+        inputs=_variance_inputs,
+        outcome=_variance_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(lambda scale: (0.01, 800, 0.02), "too few runs kept exactly 3 active units"),
+            Mistake(lambda scale: (1.9, 5000, 0.02), "over the budget"),
+        ),
     )
 )
