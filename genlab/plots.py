@@ -110,20 +110,62 @@ def class_scatter(ax, points, labels, *, names=None, size: float = 14.0, alpha: 
     return ax
 
 
+def as_array(image) -> np.ndarray:
+    """A tensor or array image as float32 ``(H, W)`` or ``(H, W, 3)`` (channels last)."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().to("cpu", torch.float32).numpy()
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim == 3 and a.shape[0] in (1, 3):
+        a = np.moveaxis(a, 0, -1)  # (C, H, W) -> (H, W, C); channels first wins a tie
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] != 3):
+        raise ValueError(
+            "image must have shape (H, W), (1, H, W), (3, H, W), (H, W, 1) or (H, W, 3); "
+            f"got {tuple(np.shape(image))}"
+        )
+    return a
+
+
+def grid(images, nrow: int, pad: int = 1, pad_value: float = 0.5) -> np.ndarray:
+    """Tile a batch ``(N, C, H, W)``, ``(N, H, W)`` or ``(N, H, W, 3)`` into one float image.
+
+    ``nrow`` images per row (as in ``torchvision.utils.make_grid``), ``pad`` pixels of
+    ``pad_value`` between cells; the last row is filled with ``pad_value``. Returns
+    ``(rows H + (rows - 1) pad, nrow W + (nrow - 1) pad)`` (plus a channel axis for RGB).
+    """
+    if isinstance(images, torch.Tensor):
+        images = images.detach().to("cpu", torch.float32).numpy()
+    batch = [as_array(im) for im in images]
+    if not batch:
+        raise ValueError("images must hold at least one image; got an empty batch")
+    if isinstance(nrow, bool) or not isinstance(nrow, int | np.integer) or nrow < 1:
+        raise ValueError(f"nrow must be an integer >= 1; got {nrow!r}")
+    if isinstance(pad, bool) or not isinstance(pad, int | np.integer) or pad < 0:
+        raise ValueError(f"pad must be an integer >= 0; got {pad!r}")
+    shape = batch[0].shape
+    h, w = shape[:2]
+    ncol = min(int(nrow), len(batch))
+    rows = -(-len(batch) // ncol)
+    out = np.full(
+        (rows * h + (rows - 1) * pad, ncol * w + (ncol - 1) * pad, *shape[2:]),
+        pad_value,
+        dtype=np.float32,
+    )
+    for i, im in enumerate(batch):
+        r, c = divmod(i, ncol)
+        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = im
+    return out
+
+
 def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tensor:
-    """Tile ``(N, C, H, W)`` images (values in [0, 1]) into one ``(H', W', C)`` array."""
+    """Tile ``(N, C, H, W)`` images (values in [0, 1]) into one ``(H', W', C)`` tensor for
+    ``imshow``: :func:`grid` with white padding, clipped to [0, 1]."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must have shape (N, C, H, W); got {got}")
-    n, c, h, w = images.shape
-    ncol = min(nrow, n)
-    nrows = -(-n // ncol)
-    canvas = torch.ones(c, nrows * (h + pad) + pad, ncol * (w + pad) + pad)
-    for i, img in enumerate(images.detach().float().cpu().clamp(0, 1)):
-        r, k = divmod(i, ncol)
-        top, left = pad + r * (h + pad), pad + k * (w + pad)
-        canvas[:, top : top + h, left : left + w] = img
-    return canvas.permute(1, 2, 0)
+    tiled = grid(images.detach().float().cpu().clamp(0, 1), nrow, pad=pad, pad_value=1.0)
+    return torch.from_numpy(tiled if tiled.ndim == 3 else tiled[..., None])
 
 
 def save_samples_figure(

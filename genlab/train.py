@@ -93,6 +93,13 @@ def loss_step(loss_fn: Callable) -> Callable:
     return step
 
 
+def model_loss_step(model: nn.Module, batch, optimizer) -> dict:
+    """A step on ``model.loss(batch)["loss"]``, the batch passed whole: for models whose batch is
+    not a tuple of tensors to unpack, such as DCIGN's factor batches
+    (:func:`genlab.data.factor_batch_data`)."""
+    return loss_step(model.loss)(model, batch, optimizer)
+
+
 def make_adam(
     params,
     config: TrainConfig | None = None,

@@ -319,8 +319,7 @@ with torch.no_grad():
     mu_test = vae.encode(test_bin.to(device)).mu.cpu()
     recon = vae.reconstruct(test_bin[:10].to(device)).cpu()
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-points = axes[0].scatter(*mu_test.T, c=test.labels, cmap="tab10", s=10)
-axes[0].legend(*points.legend_elements(), fontsize=7, ncol=2, title="digit")
+genlab.plots.class_scatter(axes[0], mu_test, test.labels)  # colour, marker and a label per digit
 axes[0].set(xlabel="$z_1$ (posterior mean)", ylabel="$z_2$ (posterior mean)",
             title="Digits cluster by class in the 2-D latent")
 axes[1].imshow(torch.cat([torch.cat(list(test_bin[:10, 0]), 1), torch.cat(list(recon[:, 0]), 1)]),
@@ -331,18 +330,20 @@ plt.show()
 
 # %% [markdown]
 # *Figure above: left, the posterior means $\mu_\phi(x)$ of the 360 test digits in the 2-D
-# latent space ($z_1$, $z_2$), coloured by digit class (tab10 colours, legend at the side): the
-# classes form clusters, several of which overlap; right, ten binarized test digits (top row)
+# latent space ($z_1$, $z_2$), one colour and one marker per digit class, each class's name
+# written at its median point: the classes form clusters, several of which overlap; right, ten binarized test digits (top row)
 # and their reconstructions (decoder means, bottom row).*
 
 # %% [markdown]
 # ### Explore the latent space
 #
-# Each slider sets one coordinate of $z$; the image is the decoder's mean for that $z$. Move
-# from one cluster of the scatter plot above to another and watch one digit morph into the next.
+# Each slider sets one coordinate of $z$; the image is the decoder's mean for that $z$. The pad
+# beside them is the scatter plot above in small: the test digits' posterior means, coloured by
+# class, and the current $z$ as a ring. Click from one cluster to another and watch one digit
+# morph into the next.
 
 # %%
-explorer = latent_explorer(vae)
+explorer = latent_explorer(vae, data=test_bin, labels=test.labels)  # the pad shows the test digits' mu
 first = explorer.image.value
 explorer.sliders[0].value = 1.5
 assert explorer.image.value != first  # the image follows the slider

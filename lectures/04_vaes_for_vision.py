@@ -48,13 +48,18 @@ from genlab.models.dcign import (
     DCIGN,
     DCIGN_PRESETS,
     clamp_to_batch_mean,
-    dcign_step,
     disentanglement,
-    factor_batch_data,
 )
 from genlab.models.vqvae import VQVAE, VQVAE_PRESETS, codebook_usage
 from genlab.plots import image_grid
-from genlab.train import TrainConfig, Trainer, evaluate_elbo, fit, train_digit_classifier
+from genlab.train import (
+    TrainConfig,
+    Trainer,
+    evaluate_elbo,
+    fit,
+    model_loss_step,
+    train_digit_classifier,
+)
 from genlab.widgets import (
     attribute_controls,
     codebook_viewer,
@@ -86,7 +91,7 @@ def show(images, title, nrow=10):
 # The DC-IGN training recipe of section 2, kept out of the way: two epochs at lr 2e-3, then one
 # at 4e-4, which settles the units. Nothing in it is needed to follow the lecture.
 def train_dcign(model, factor_data):
-    trainer = Trainer(model, TrainConfig(epochs=2, batch_size=1, lr=2e-3, seed=0, progress=True), step_fn=dcign_step)
+    trainer = Trainer(model, TrainConfig(epochs=2, batch_size=1, lr=2e-3, seed=0, progress=True), step_fn=model_loss_step)
     trainer.fit(tuple(factor_data))
     for group in trainer.optimizer.param_groups:
         group["lr"] = 4e-4
@@ -228,7 +233,7 @@ assert torch.allclose(g_pull[:, 1:], (z[:, 1:] - z[:, 1:].mean(0)).detach() / 3)
 # %%
 genlab.seed_everything(0)
 dcign = DCIGN(DCIGN_PRESETS["sprites_small"])
-factor_data = factor_batch_data(400 * SCALE, 16, seed=0)
+factor_data = data.factor_batch_data(400 * SCALE, 16, seed=0)
 start = time.perf_counter()
 train_dcign(dcign, factor_data)
 print(f"trained in {time.perf_counter() - start:.1f} s; units: {dcign.factor_units}")

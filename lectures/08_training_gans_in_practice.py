@@ -231,7 +231,7 @@ def outcome_bars(ax, results, title):
 plain = dict(r1=0.0, lr_d=None)  # the slides' game: no penalty, one learning rate
 start = time.perf_counter()
 by_objective = compare_objectives(("minimax", "non_saturating", "kl"), n_runs=N_RUNS, dataset="mixture1d",
-                                  steps=MANY_STEPS, device=TOY_DEVICE, log_every=MANY_STEPS, **plain)
+                                  steps=MANY_STEPS, device=TOY_DEVICE, log_every=MANY_STEPS, progress=True, **plain)
 print(f"{3 * N_RUNS} runs of {MANY_STEPS} steps in {time.perf_counter() - start:.1f} s")
 display(outcome_table(by_objective))
 fig, ax = plt.subplots(figsize=(7, 2.2))

@@ -11,20 +11,18 @@ import pytest
 import torch
 
 from genlab import checkpoint
-from genlab.data import FACTOR_NAMES, sprite_factor_batches, sprites
+from genlab.data import FACTOR_NAMES, factor_batch_data, sprite_factor_batches, sprites
 from genlab.models.dcign import (
     DCIGN,
     DCIGN_PRESETS,
     DCIGNConfig,
     clamp_to_batch_mean,
-    dcign_step,
     disentanglement,
-    factor_batch_data,
     factor_correlations,
     factor_invariance,
 )
 from genlab.models.registry import REGISTRY
-from genlab.train import TrainConfig, Trainer
+from genlab.train import TrainConfig, Trainer, model_loss_step
 
 F64 = torch.float64
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
@@ -168,12 +166,12 @@ def test_trainer_batches_and_factor_batches_give_the_same_loss():
     torch.testing.assert_close(one["loss"], stacked["loss"])
 
 
-def test_dcign_step_trains_with_the_shared_trainer():
+def test_model_loss_step_trains_dcign_with_the_shared_trainer():
     torch.manual_seed(0)
     model = DCIGN(TINY)
     data = factor_batch_data(8, 4, seed=0)
     config = TrainConfig(epochs=2, batch_size=2, lr=1e-3, device="cpu", progress=False)
-    history = Trainer(model, config, step_fn=dcign_step).fit(tuple(data))
+    history = Trainer(model, config, step_fn=model_loss_step).fit(tuple(data))
     assert history["step"][-1] == 8 and "pull" in history
 
 
@@ -287,7 +285,7 @@ def test_position_units_are_disentangled():
     # one factor batch per step: 1,200 steps at lr 2e-3, then 800 at 4e-4 to settle
     config = TrainConfig(epochs=3, batch_size=1, lr=2e-3, seed=0, device="cpu", progress=False)
     started = time.perf_counter()
-    trainer = Trainer(model, config, step_fn=dcign_step)
+    trainer = Trainer(model, config, step_fn=model_loss_step)
     trainer.fit(data)
     for group in trainer.optimizer.param_groups:
         group["lr"] = 4e-4

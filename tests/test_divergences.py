@@ -18,7 +18,6 @@ from torch.distributions import Categorical, MixtureSameFamily, Normal
 from genlab.divergences import (
     F_DIVERGENCES,
     FDivergence,
-    _log_wright_omega,
     discrete_f_divergence,
     f_divergence,
     fgan_discriminator_loss,
@@ -29,6 +28,7 @@ from genlab.divergences import (
     kl_divergence_quadrature,
     variational_bound,
 )
+from genlab.divergences.table import _log_wright_omega
 
 F64 = torch.float64
 ENTRIES = {**F_DIVERGENCES, "jensen_shannon_weighted_0.3": jensen_shannon_weighted(0.3)}

@@ -33,7 +33,6 @@ from genlab.gan import (
     optimal_logit,
     saturation_curves,
     saturation_experiment,
-    train_gan,
 )
 from genlab.gan_cli import add_gan_parser
 from genlab.models.gan import GAN_PRESETS, GANConfig
@@ -69,6 +68,28 @@ def test_objectives_are_genlab_losses(objective):
         g_expected = losses.fgan_generator_loss(objective, fake)
     torch.testing.assert_close(discriminator_objective(objective, real, fake), d_expected)
     torch.testing.assert_close(generator_objective(objective, fake), g_expected)
+
+
+def train_gan(
+    dataset: str = "mixture1d",
+    objective: str | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    **overrides,
+) -> GANTrainer:
+    """Train the default GAN for ``dataset`` (``default_setup``); keyword overrides of the
+    training config (``k=``, ``lr=``, ``optimal_d=``, ...). Returns the trained trainer."""
+    model_config, config = default_setup(dataset)
+    fields = {"seed": seed, "device": device, **overrides}
+    if objective is not None:
+        fields["objective"] = objective
+    if steps is not None:
+        fields["steps"] = steps
+    config = replace(config, **fields)
+    trainer = GANTrainer(init_gan(model_config, seed), dataset, config)
+    trainer.train()
+    return trainer
 
 
 def test_step_functions_report_the_loss_of_the_batch_and_update_one_player(target):

@@ -293,3 +293,32 @@ def _factor_batches(n_batches, batch_size, factors, size, ids, antialias, g, dev
         batch = to_device(batch, device)
         images = render_sprites(*batch.T, size=size, antialias=antialias)
         yield FactorBatch(images, batch, varied)
+
+
+class FactorBatchData(NamedTuple):
+    """Factor batches stacked for the Trainer (whose batch size then counts factor batches)."""
+
+    images: torch.Tensor  # (N, B, 1, S, S)
+    factors: torch.Tensor  # (N, B, 5)
+    varied: torch.Tensor  # (N,) int64 index into FACTOR_NAMES
+
+
+def factor_batch_data(
+    n_batches: int,
+    batch_size: int = 32,
+    factors=("x", "y", "scale", "rotation", "shape"),
+    seed: int = 0,
+    size: int = 32,
+    shapes=SHAPES,
+    device: str | torch.device | None = None,
+) -> FactorBatchData:
+    """``n_batches`` batches of :func:`genlab.data.sprite_factor_batches`, stacked."""
+    batches = list(
+        sprite_factor_batches(
+            n_batches, batch_size, factors, size=size, seed=seed, shapes=shapes, device=device
+        )
+    )
+    images = torch.stack([b.images for b in batches])
+    stacked = torch.stack([b.factors for b in batches])
+    varied = torch.tensor([FACTOR_NAMES.index(b.varied) for b in batches], device=images.device)
+    return FactorBatchData(images, stacked, varied)

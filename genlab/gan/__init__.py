@@ -55,7 +55,6 @@ from genlab.gan.many_seeds import (
     ManySeedGANs,
     ManySeedResult,
     compare_objectives,
-    time_many_seeds,
 )
 from genlab.gan.metrics import (
     GridDensities,
@@ -68,7 +67,7 @@ from genlab.gan.metrics import (
 from genlab.gan.steps import discriminator_step, generator_step
 from genlab.gan.streams import draw_noise
 from genlab.gan.targets import Target, make_target
-from genlab.gan.trainer import EVENTS, GANTrainer, GeneratorMap, Picture, train_gan
+from genlab.gan.trainer import EVENTS, GANTrainer, GeneratorMap, Picture
 from genlab.losses import discriminator_objective, generator_objective, r1_penalty
 
 __all__ = [
@@ -123,6 +122,4 @@ __all__ = [
     "saturation_curves",
     "saturation_experiment",
     "train_linear_gan_1d",
-    "time_many_seeds",
-    "train_gan",
 ]

@@ -32,9 +32,12 @@ class GANTrainConfig:
     logit at real data (Mescheder et al. 2018, eq. 9), which damps the oscillation of the plain
     game; with ``r1_every = n`` it is applied on every n-th discriminator step with weight
     ``n * r1`` (lazy regularisation, Karras et al. 2020, Sec. 3.1), cheaper and as good.
-    ``optimal_d`` replaces D by :math:`D^*` with a KDE of ``OPTIMAL_D_SAMPLES`` fresh generator
-    samples, refitted at every discriminator step (toy targets; ``minimax``/``non_saturating``
-    only). ``eval_samples`` is ``M`` for the logged JSD.
+    ``gp`` is :math:`\lambda` of the ``"wgan_gp"`` objective's two-sided gradient penalty on
+    random interpolates (Gulrajani et al. 2017, :func:`genlab.losses.gradient_penalty`),
+    unused by the other objectives. ``optimal_d`` replaces D by :math:`D^*` with a KDE of
+    ``OPTIMAL_D_SAMPLES`` fresh generator samples, refitted at every discriminator step (toy
+    targets; ``minimax``/``non_saturating`` only). ``eval_samples`` is ``M`` for the logged
+    JSD.
 
     The defaults are the default 1-D GAN's (``toy1d`` on ``mixture1d``): the non-saturating
     game with a faster discriminator (two time-scales) and lazy R1, which make it converge
@@ -50,6 +53,7 @@ class GANTrainConfig:
     betas: tuple[float, float] = (0.5, 0.999)
     r1: float = 30.0
     r1_every: int = 4
+    gp: float = 10.0
     optimal_d: bool = False
     seed: int = 0
     device: str = "auto"
@@ -71,6 +75,7 @@ class GANTrainConfig:
             raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas}")
         positive("r1", self.r1, allow_zero=True)
         positive_int("r1_every", self.r1_every)
+        positive("gp", self.gp, allow_zero=True)
         positive_int("log_every", self.log_every)
         positive_int("eval_samples", self.eval_samples, minimum=16)
         if self.optimal_d and self.objective not in losses.GENERATOR_KINDS:
@@ -106,7 +111,8 @@ DEFAULTS: dict[str, tuple[str, GANTrainConfig]] = {
 
 
 def default_setup(dataset: str) -> tuple[GANConfig, GANTrainConfig]:
-    """The model config and training config that :func:`train_gan` uses for ``dataset``."""
+    """The model config and training config of the course's default GAN for ``dataset``
+    (the lectures' and the tests' starting point)."""
     preset, config = DEFAULTS[choice("dataset", dataset, TARGETS)]
     return GAN_PRESETS[preset], config
 

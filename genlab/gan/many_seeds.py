@@ -29,10 +29,14 @@ from genlab.gan.config import (
     init_gan,
 )
 from genlab.gan.metrics import classify_runs, grid_jsd, mode_coverage, toy_radius
-from genlab.gan.steps import apply_gradients, discriminator_terms, generator_terms
+from genlab.gan.steps import (
+    apply_gradients,
+    clip_discriminator,
+    discriminator_terms,
+    generator_terms,
+)
 from genlab.gan.streams import run_streams
 from genlab.gan.targets import Target, as_target
-from genlab.gan.trainer import GANTrainer
 from genlab.losses import check_objective
 from genlab.losses import discriminator_objective as d_objective
 from genlab.losses import generator_objective as g_objective
@@ -120,7 +124,7 @@ class ManySeedGANs:
         # the same streams as GANTrainer's, one per seed (its prior included)
         latent = model_config.latent_dim
         streams = run_streams(self.target, self.seeds, latent, c, self.device, dtype)
-        self._data, self._noise = streams.data, streams.noise
+        self._data, self._noise, self._mixing = streams.data, streams.noise, streams.mixing
         self.z_eval = streams.z_eval  # (N, M, Z)
         self.alive = torch.ones(n_runs, dtype=torch.bool, device=self.device)
         self.diverged_at: list[int | None] = [None] * n_runs
@@ -191,15 +195,19 @@ class ManySeedGANs:
             if bool(exploded.any()):
                 self._flag(exploded, "max |G(z)|", size)
         r1 = c.r1 * c.r1_every if self.d_steps % c.r1_every == 0 else 0.0
-        # the sum of the per-run means (N, B) -> (), and each run's R1 penalty (N,)
-        total, real, fake, penalty = discriminator_terms(
-            self.model, x_real, x_fake, c.objective, r1
+        mixing = self._mixing.take(c.batch_size) if c.objective == "wgan_gp" else None  # (N, B)
+        # the sum of the per-run means (N, B) -> (), and each run's penalties (N,)
+        total, real, fake, penalty, gradient_penalty = discriminator_terms(
+            self.model, x_real, x_fake, c.objective, r1, c.gp, mixing
         )
         per_run = partial(torch.func.vmap(partial(d_objective, c.objective)), real, fake)
         if penalty is not None:
             per_run = partial(lambda f, p: f() + r1 * p, per_run, penalty)
+        if gradient_penalty is not None:
+            per_run = partial(lambda f, p: f() + c.gp * p, per_run, gradient_penalty)
         loss = self._guarded_total(per_run, total, "d_loss")
         self._update(loss, self.d_optimizer)
+        clip_discriminator(self.model)
         self.d_steps += 1
         self._last.update(real=real.detach(), fake=fake.detach())
 
@@ -273,66 +281,23 @@ class ManySeedGANs:
         )
 
 
-def time_many_seeds(
-    n_runs: Sequence[int] = (1, 8, 64),
-    steps: int = 500,
-    dataset: str = "mixture1d",
-    device: str = "cpu",
-    log: bool = True,
-    repeats: int = 3,
-) -> list[dict]:
-    """Wall time of ``steps`` generator steps of the default GAN for ``dataset``: one
-    :class:`GANTrainer` run, and :class:`ManySeedGANs` with each of ``n_runs`` runs.
-
-    After 20 warm-up steps each contender trains ``steps`` more steps ``repeats`` times, the
-    contenders taking turns (so that a busy machine slows them alike); ``seconds`` is the
-    median. ``log=False`` times the updates alone (no JSD logging). Returns rows ``{"runs",
-    "seconds", "ms_per_step", "vs_one_run"}``, the first for the single :class:`GANTrainer`
-    (``runs = "1 (GANTrainer)"``). For the benchmarks.
-    """
-    steps = positive_int("steps", steps)
-    repeats = positive_int("repeats", repeats)
-    model_config, config = default_setup(dataset)
-    config = replace(config, device=device, log_every=config.log_every if log else 10**9)
-    contenders = {
-        "1 (GANTrainer)": GANTrainer(init_gan(model_config, config.seed), dataset, config)
-    }
-    for n in n_runs:
-        contenders[n] = ManySeedGANs(positive_int("n_runs", n), model_config, dataset, config)
-    times: dict = {name: [] for name in contenders}
-    for obj in contenders.values():
-        obj.train(20)
-    for _ in range(repeats):
-        for name, obj in contenders.items():
-            start = time.perf_counter()
-            obj.train(steps)
-            times[name].append(time.perf_counter() - start)
-    single = float(np.median(times["1 (GANTrainer)"]))
-    rows = []
-    for name, values in times.items():
-        seconds = float(np.median(values))
-        rows.append(
-            {
-                "runs": name,
-                "seconds": seconds,
-                "ms_per_step": 1e3 * seconds / steps,
-                "vs_one_run": seconds / single,
-            }
-        )
-    return rows
-
-
 def compare_objectives(
     objectives: Sequence[str] = ("minimax", "non_saturating", "kl"),
     n_runs: int = 32,
     dataset: str = "mixture1d",
+    progress: bool = False,
     **overrides,
 ) -> dict[str, ManySeedResult]:
     """:class:`ManySeedGANs` of the default GAN for ``dataset`` under each objective (same
     seeds, same initialisations); keyword overrides of the training config (``steps=``,
-    ``r1=``, ...). Returns objective -> :class:`ManySeedResult`."""
+    ``r1=``, ...). ``progress=True`` shows a bar over the objectives (tqdm.auto). Returns
+    objective -> :class:`ManySeedResult`."""
     model_config, config = default_setup(dataset)
     out = {}
+    if progress:
+        from tqdm.auto import tqdm
+
+        objectives = tqdm(list(objectives), desc="objectives", leave=False)
     for objective in objectives:
         run_config = replace(config, objective=check_objective(objective), **overrides)
         out[objective] = ManySeedGANs(n_runs, model_config, dataset, run_config).train().result()

@@ -22,27 +22,71 @@ from genlab.models.gan import GAN
 class DiscriminatorTerms(NamedTuple):
     """The discriminator's loss (to differentiate) and what it was computed from."""
 
-    loss: torch.Tensor  # () sum over runs of J_D (+ r1 * R1), each a mean over its batch
+    loss: torch.Tensor  # () sum over runs of J_D (+ r1 * R1 + gp * GP), each a batch mean
     real_logits: torch.Tensor  # (..., B)
     fake_logits: torch.Tensor  # (..., B)
     penalty: torch.Tensor | None  # (...) each run's mean R1 penalty, or None when r1 = 0
+    gradient_penalty: torch.Tensor | None = None  # (...) each run's mean GP ("wgan_gp")
 
 
 def discriminator_terms(
-    model, x_real: torch.Tensor, x_fake: torch.Tensor, objective: str, r1: float = 0.0
+    model,
+    x_real: torch.Tensor,
+    x_fake: torch.Tensor,
+    objective: str,
+    r1: float = 0.0,
+    gp: float = 0.0,
+    mixing: torch.Tensor | None = None,
 ) -> DiscriminatorTerms:
     """The discriminator's loss on real data and fixed fakes ``x_fake`` (no graph to G);
-    ``r1`` > 0 adds ``r1`` times the mean R1 penalty (:func:`genlab.losses.r1_penalty`)."""
+    ``r1`` > 0 adds ``r1`` times the mean R1 penalty (:func:`genlab.losses.r1_penalty`). For
+    ``"wgan_gp"``, ``gp`` > 0 adds ``gp`` times the gradient penalty
+    (:func:`genlab.losses.gradient_penalty`) at the interpolates of weights ``mixing``
+    ``(..., B)`` (U[0, 1]; every run its own)."""
     x_real = x_real.detach().requires_grad_(r1 > 0)  # R1 differentiates D(x) w.r.t. x
     real_logits = model.discriminator(x_real)  # (..., B, *shape) -> (..., B)
     fake_logits = model.discriminator(x_fake)
-    runs = real_logits.shape[:-1].numel()  # 1, or N grouped runs
-    loss = runs * losses.discriminator_objective(objective, real_logits, fake_logits)
-    penalty = None
+    lead = real_logits.shape[:-1]  # () for one run, (N,) for N grouped runs
+    loss = lead.numel() * losses.discriminator_objective(objective, real_logits, fake_logits)
+    penalty = gradient_penalty = None
     if r1 > 0:
         penalty = losses.r1_penalty(real_logits, x_real).mean(-1)  # (...)
         loss = loss + r1 * penalty.sum()
-    return DiscriminatorTerms(loss, real_logits, fake_logits, penalty)
+    if objective == "wgan_gp" and gp > 0:
+        if mixing is None or mixing.shape != real_logits.shape:
+            got = None if mixing is None else tuple(mixing.shape)
+            raise ValueError(
+                f"mixing must have shape {tuple(real_logits.shape)} for 'wgan_gp'; got {got}"
+            )
+        shape = x_real.shape
+
+        def critic(x):  # (runs B, *shape) -> (runs B,): each run's critic on its own rows
+            return model.discriminator(x.view(shape)).reshape(-1)
+
+        flat = len(lead)  # x (..., B, *shape) -> (runs B, *shape)
+        gradient_penalty = (
+            losses.gradient_penalty(
+                critic,
+                x_real.detach().flatten(0, flat),
+                x_fake.detach().flatten(0, flat),
+                eps=mixing.reshape(-1),
+                reduction="none",
+            )
+            .view(real_logits.shape)
+            .mean(-1)
+        )  # (...)
+        loss = loss + gp * gradient_penalty.sum()
+    return DiscriminatorTerms(loss, real_logits, fake_logits, penalty, gradient_penalty)
+
+
+@torch.no_grad()
+def clip_discriminator(model) -> None:
+    """Weight clipping (Arjovsky et al. 2017): every parameter of the discriminator into
+    ``[-c, c]``, ``c = model.config.weight_clip``; nothing when it is ``None``."""
+    c = model.config.weight_clip
+    if c is not None:
+        for p in model.discriminator_parameters():
+            p.clamp_(-c, c)
 
 
 def generator_terms(
@@ -78,21 +122,31 @@ def discriminator_step(
     optimizer,
     objective: str,
     r1: float = 0.0,
+    gp: float = 0.0,
+    mixing: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One discriminator update on a real batch and the fakes :math:`G(z)` (G fixed); ``r1``
-    weighs the R1 penalty (:func:`genlab.losses.r1_penalty`)."""
+    weighs the R1 penalty (:func:`genlab.losses.r1_penalty`), ``gp`` the gradient penalty of
+    ``"wgan_gp"`` at interpolation weights ``mixing`` ``(B,)``; the model's ``weight_clip``
+    is applied after the step."""
     # (1) update D: descend J_D (gradient ascent on V) with the generator held fixed
     with torch.no_grad():
         x_fake = model.generator(z)  # (B, Z) -> (B, *shape)
-    terms = discriminator_terms(model, x_real, x_fake, objective, r1)
+    terms = discriminator_terms(model, x_real, x_fake, objective, r1, gp, mixing)
     apply_gradients(terms.loss, optimizer)
-    out = {
-        "d_loss": float(terms.loss.detach()),
-        "d_real": float(torch.sigmoid(terms.real_logits.detach()).mean()),
-        "d_fake": float(torch.sigmoid(terms.fake_logits.detach()).mean()),
+    clip_discriminator(model)
+    real, fake = terms.real_logits.detach(), terms.fake_logits.detach()
+    out = {  # the objective J_D without its penalties (reported apart), as ManySeedGANs logs it
+        "d_loss": float(losses.discriminator_objective(objective, real, fake)),
+        "d_real": float(torch.sigmoid(real).mean()),
+        "d_fake": float(torch.sigmoid(fake).mean()),
     }
     if terms.penalty is not None:
         out["r1"] = float(terms.penalty.detach())
+    if terms.gradient_penalty is not None:
+        out["gp"] = float(terms.gradient_penalty.detach())
+    if objective in losses.WASSERSTEIN:  # the critic's estimate of W1 on this batch
+        out["critic_gap"] = float(real.mean() - fake.mean())
     return out
 
 

@@ -29,10 +29,12 @@ def draw_noise(
     return (2 * torch.rand(n, latent_dim, generator=generator) - 1) * math.sqrt(3.0)
 
 
-def _stream_seeds(seed: int) -> tuple[int, int, int]:
-    """Independent seeds for the data, noise and evaluation streams of one run."""
-    data, noise, evaluation = np.random.SeedSequence(seed).generate_state(3, dtype=np.uint64)
-    return int(data) >> 1, int(noise) >> 1, int(evaluation) >> 1
+def _stream_seeds(seed: int) -> tuple[int, int, int, int]:
+    """Independent seeds for the data, noise, evaluation and interpolation streams of one run
+    (the first three are those of ``generate_state(3)``: a fourth stream changed none)."""
+    states = np.random.SeedSequence(seed).generate_state(4, dtype=np.uint64)
+    data, noise, evaluation, mixing = (int(s) >> 1 for s in states)
+    return data, noise, evaluation, mixing
 
 
 class _Stream:
@@ -63,13 +65,15 @@ class _Stream:
 
 class RunStreams(NamedTuple):
     """The random streams of ``N`` runs: ``data.take(n)`` ``(N, n, *shape)``, ``noise.take(n)``
-    ``(N, n, Z)``, the fixed evaluation noise ``z_eval`` ``(N, M, Z)`` and, for toy targets,
-    fixed real samples ``x_eval`` ``(N, M, D)`` (else ``None``)."""
+    ``(N, n, Z)``, the fixed evaluation noise ``z_eval`` ``(N, M, Z)``, for toy targets fixed
+    real samples ``x_eval`` ``(N, M, D)`` (else ``None``), and ``mixing.take(n)`` ``(N, n)``,
+    the U[0, 1] weights of the gradient penalty's interpolates (drawn only by ``"wgan_gp"``)."""
 
     data: _Stream
     noise: _Stream
     z_eval: torch.Tensor
     x_eval: torch.Tensor | None
+    mixing: _Stream
 
 
 def run_streams(
@@ -96,9 +100,13 @@ def run_streams(
         z_eval.append(draw_noise(eval_samples, latent_dim, g, prior))
         if target.is_toy:  # fixed real samples for the logged value
             x_eval.append(target.sample(eval_samples, g).to(dtype))
+    mixing = _Stream(
+        lambda n, g: torch.rand(n, generator=g), [s[3] for s in per_run], chunk, device, dtype
+    )
     return RunStreams(
         data,
         noise,
         torch.stack(z_eval).to(device, dtype),
         torch.stack(x_eval) if x_eval else None,
+        mixing,
     )

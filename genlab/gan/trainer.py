@@ -25,7 +25,6 @@ from genlab.gan.config import (
     OPTIMAL_D_SAMPLES,
     TARGETS,
     GANTrainConfig,
-    default_setup,
     init_gan,
 )
 from genlab.gan.densities import kde, optimal_logit
@@ -138,7 +137,7 @@ class GANTrainer(Callbacks):
         dtype = next(self.model.parameters()).dtype  # float32, or float64 for exact checks
         latent = self.model.config.latent_dim
         streams = run_streams(self.target, [c.seed], latent, c, self.device, dtype)
-        self._data, self._noise = streams.data, streams.noise
+        self._data, self._noise, self._mixing = streams.data, streams.noise, streams.mixing
         self.z_eval = streams.z_eval[0]  # (M, Z)
         self.x_eval = None if streams.x_eval is None else streams.x_eval[0]  # (M, D)
         self._p_g: Distribution | None = None
@@ -201,7 +200,10 @@ class GANTrainer(Callbacks):
             x_real = self._data.take(c.batch_size)[0]
             z = self._noise.take(c.batch_size)[0]
             r1 = c.r1 * c.r1_every if self.d_steps % c.r1_every == 0 else 0.0
-            out = discriminator_step(self.model, x_real, z, self.d_optimizer, c.objective, r1)
+            mixing = self._mixing.take(c.batch_size)[0] if c.objective == "wgan_gp" else None
+            out = discriminator_step(
+                self.model, x_real, z, self.d_optimizer, c.objective, r1, c.gp, mixing
+            )
             if c.r1 > 0 and "r1" not in out:  # a lazy step: report the last penalty measured
                 out["r1"] = self._last_d.get("r1", math.nan)
         self.d_steps += 1
@@ -375,25 +377,3 @@ class GANTrainer(Callbacks):
             jsd=jsd,
             value=self._value(fakes),
         )
-
-
-def train_gan(
-    dataset: str = "mixture1d",
-    objective: str | None = None,
-    steps: int | None = None,
-    seed: int = 0,
-    device: str = "auto",
-    **overrides,
-) -> GANTrainer:
-    """Train the default GAN for ``dataset`` (``default_setup``); keyword overrides of the
-    training config (``k=``, ``lr=``, ``optimal_d=``, ...). Returns the trained trainer."""
-    model_config, config = default_setup(dataset)
-    fields = {"seed": seed, "device": device, **overrides}
-    if objective is not None:
-        fields["objective"] = objective
-    if steps is not None:
-        fields["steps"] = steps
-    config = replace(config, **fields)
-    trainer = GANTrainer(init_gan(model_config, seed), dataset, config)
-    trainer.train()
-    return trainer

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 
 from genlab import losses
 from genlab._checks import positive, positive_int, tensor_arg
+from genlab.estimators import _standard_normal
+from genlab.losses.vae import _gaussian_nll_terms
 
 __all__ = [
     "IWEstimate",
@@ -75,7 +77,7 @@ def _log_px_z(model, x: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
         nll = F.binary_cross_entropy_with_logits(decoded, x.expand_as(decoded), reduction="none")
     else:
         logvar_x = model._decoder_logvar(x)
-        nll = losses._gaussian_nll_terms(x.expand_as(decoded), decoded, logvar_x)
+        nll = _gaussian_nll_terms(x.expand_as(decoded), decoded, logvar_x)
     return -nll.sum(event)
 
 
@@ -105,7 +107,7 @@ def log_weights(
                 f"posterior must be (mu, logvar), each of shape ({len(x)}, {model.latent_dim}); "
                 f"got {tuple(mu.shape)} and {tuple(logvar.shape)}"
             )
-        eps = losses._standard_normal((k, *mu.shape), mu, generator)  # (K, N, Z)
+        eps = _standard_normal((k, *mu.shape), mu, generator)  # (K, N, Z)
         z = losses.reparameterize(mu.expand_as(eps), logvar.expand_as(eps), eps=eps)
         decoded = model.decode(z.reshape(-1, mu.shape[-1])).reshape(k, *x.shape)
         log_px_z = _log_px_z(model, x, decoded)  # (K, N)
@@ -216,7 +218,7 @@ def rate_distortion(
     try:
         mu, logvar = model.encode(x)
         rate = float(losses.gaussian_kl(mu, logvar).mean())
-        eps = losses._standard_normal((n_samples, *mu.shape), mu, generator)
+        eps = _standard_normal((n_samples, *mu.shape), mu, generator)
         z = losses.reparameterize(mu.expand_as(eps), logvar.expand_as(eps), eps=eps)
         decoded = model.decode(z.reshape(-1, mu.shape[-1])).reshape(n_samples, *x.shape)
         distortion = float(-_log_px_z(model, x, decoded).mean())

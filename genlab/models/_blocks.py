@@ -7,15 +7,21 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab import losses
+from genlab._checks import choice, positive_int
 
 
-def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
-    """Linear layers of ``sizes`` with ``activation()`` between them (none after the last)."""
+def mlp(
+    sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU, spectral: bool = False
+) -> nn.Sequential:
+    """Linear layers of ``sizes`` with ``activation()`` between them (none after the last);
+    ``spectral=True`` wraps each in ``torch.nn.utils.parametrizations.spectral_norm``."""
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
+        linear = nn.Linear(n_in, n_out)
+        layers.append(spectral_norm(linear) if spectral else linear)
         if i < len(sizes) - 2:
             layers.append(activation())
     return nn.Sequential(*layers)
@@ -50,6 +56,28 @@ def check_conv_geometry(shape: tuple[int, ...], channels: tuple[int, ...], what:
             f"{what} with {len(channels)} stride-2 layers needs H and W divisible by {stride}; "
             f"got {tuple(shape)}"
         )
+
+
+def check_vae_family_config(config) -> None:
+    """Normalise and check the fields every VAE-family config shares (``input_shape``,
+    ``latent_dim``, ``hidden``, ``likelihood``, ``arch``, ``channels``); called by their
+    ``__post_init__``."""
+    for name in ("input_shape", "hidden", "channels"):
+        object.__setattr__(config, name, tuple(int(s) for s in getattr(config, name)))
+    choice("likelihood", config.likelihood, losses.LIKELIHOODS)
+    choice("arch", config.arch, ("mlp", "conv"))
+    if not config.input_shape or any(s < 1 for s in config.input_shape):
+        raise ValueError(f"input_shape must be positive sizes; got {config.input_shape}")
+    positive_int("latent_dim", config.latent_dim)
+    if not config.hidden or any(h < 1 for h in config.hidden):
+        raise ValueError(f"hidden must be one or more positive widths; got {config.hidden}")
+    if config.arch == "conv":
+        if len(config.input_shape) != 3 or not config.channels:
+            raise ValueError(
+                "arch='conv' needs input_shape (C, H, W) and channels; got "
+                f"input_shape {config.input_shape}, channels {config.channels}"
+            )
+        check_conv_geometry(config.input_shape, config.channels, "arch='conv'")
 
 
 class DecoderLikelihood:

@@ -27,18 +27,18 @@ import torch
 from torch import nn
 
 from genlab import losses
-from genlab._checks import choice, positive_int
+from genlab._checks import positive_int
 from genlab.data import FACTOR_NAMES, POSITION_RANGE, SCALE_RANGE, SHAPES
 from genlab.models._blocks import (
     DecoderLikelihood,
-    check_conv_geometry,
+    check_vae_family_config,
     conv_decoder,
     conv_encoder,
     mlp,
     negative_elbo_loss,
 )
 from genlab.models.registry import register
-from genlab.models.vae import LIKELIHOODS, Posterior, VAEOutput
+from genlab.models.vae import Posterior, VAEOutput
 
 __all__ = [
     "CVAE",
@@ -118,24 +118,8 @@ class CVAEConfig:
     channels: tuple[int, ...] = field(default=(32, 64))  # conv only
 
     def __post_init__(self):
-        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        choice("likelihood", self.likelihood, LIKELIHOODS)
-        choice("arch", self.arch, ("mlp", "conv"))
-        if not self.input_shape or any(s < 1 for s in self.input_shape):
-            raise ValueError(f"input_shape must be positive sizes; got {self.input_shape}")
+        check_vae_family_config(self)
         positive_int("attribute_dim", self.attribute_dim)
-        positive_int("latent_dim", self.latent_dim)
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden must be one or more positive widths; got {self.hidden}")
-        if self.arch == "conv":
-            if len(self.input_shape) != 3 or not self.channels:
-                raise ValueError(
-                    f"arch='conv' needs input_shape (C, H, W) and channels; got "
-                    f"input_shape {self.input_shape}, channels {self.channels}"
-                )
-            check_conv_geometry(self.input_shape, self.channels, "arch='conv'")
 
 
 CVAE_PRESETS: dict[str, CVAEConfig] = {

@@ -44,8 +44,9 @@ seed noise of :math:`\lambda = 1`; :math:`\lambda = 10` or 100 made units fail t
 their factor at all, because 4 batches in 5 then tell a unit to be constant and only 1 in 5
 to vary.
 
-Recipe (the tests): :func:`factor_batch_data` ``(400, 16)``, the ``"sprites_small"`` preset,
-the shared Trainer with ``batch_size=1`` (one factor batch per step) and :func:`dcign_step`,
+Recipe (the tests): :func:`genlab.data.factor_batch_data` ``(400, 16)``, the
+``"sprites_small"`` preset, the shared Trainer with ``batch_size=1`` (one factor batch per
+step) and :func:`genlab.train.model_loss_step`,
 1,200 steps at lr 2e-3 then 800 at 4e-4: about 40 s on one CPU thread, :math:`|r| \ge 0.97`
 for both position units, and they move at most 0.17 as much for any other factor as for their
 own (6 seeds); see :func:`disentanglement`. Without the lower-lr phase the leak between the two
@@ -64,7 +65,7 @@ from torch import nn
 
 from genlab import losses
 from genlab._checks import choice, positive, positive_int
-from genlab.data import FACTOR_NAMES, SHAPES, sprite_factor_batches, sprites
+from genlab.data import FACTOR_NAMES, SHAPES, factor_batch_data, sprites
 from genlab.models._blocks import (
     DecoderLikelihood,
     check_conv_geometry,
@@ -81,11 +82,8 @@ __all__ = [
     "Clamped",
     "DCIGNConfig",
     "Disentanglement",
-    "FactorBatchData",
     "clamp_to_batch_mean",
-    "dcign_step",
     "disentanglement",
-    "factor_batch_data",
     "factor_correlations",
     "factor_invariance",
 ]
@@ -290,11 +288,12 @@ class DCIGN(DecoderLikelihood, nn.Module):
     # -- DC-IGN training ------------------------------------------------------------------
     def _groups(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Images ``(G, B, *input_shape)`` and varied factor indices ``(G,)`` from a
-        ``FactorBatch`` or a Trainer batch of :func:`factor_batch_data`."""
+        ``FactorBatch`` or a Trainer batch of :func:`genlab.data.factor_batch_data`."""
         if not isinstance(batch, tuple | list) or len(batch) != 3:
             raise ValueError(
                 "batch must be a FactorBatch (images, factors, varied) or a batch of "
-                f"factor_batch_data (images, factors, varied indices); got {type(batch).__name__}"
+                "genlab.data.factor_batch_data (images, factors, varied indices); "
+                f"got {type(batch).__name__}"
             )
         images, _, varied = batch
         if isinstance(varied, str):
@@ -340,47 +339,6 @@ class DCIGN(DecoderLikelihood, nn.Module):
             "reconstruction": terms.reconstruction.mean().detach(),
             "pull": pull.detach(),
         }
-
-
-def dcign_step(model: DCIGN, batch, optimizer: torch.optim.Optimizer) -> dict:
-    """One optimizer step on :meth:`DCIGN.loss` of a factor batch (the Trainer's ``step_fn``)."""
-    out = model.loss(batch)
-    optimizer.zero_grad(set_to_none=True)
-    out["loss"].backward()
-    optimizer.step()
-    return out
-
-
-# ----------------------------------------------------------------------------------- data
-
-
-class FactorBatchData(NamedTuple):
-    """Factor batches stacked for the Trainer (whose batch size then counts factor batches)."""
-
-    images: torch.Tensor  # (N, B, 1, S, S)
-    factors: torch.Tensor  # (N, B, 5)
-    varied: torch.Tensor  # (N,) int64 index into FACTOR_NAMES
-
-
-def factor_batch_data(
-    n_batches: int,
-    batch_size: int = 32,
-    factors=("x", "y", "scale", "rotation", "shape"),
-    seed: int = 0,
-    size: int = 32,
-    shapes=SHAPES,
-    device: str | torch.device | None = None,
-) -> FactorBatchData:
-    """``n_batches`` batches of :func:`genlab.data.sprite_factor_batches`, stacked."""
-    batches = list(
-        sprite_factor_batches(
-            n_batches, batch_size, factors, size=size, seed=seed, shapes=shapes, device=device
-        )
-    )
-    images = torch.stack([b.images for b in batches])
-    stacked = torch.stack([b.factors for b in batches])
-    varied = torch.tensor([FACTOR_NAMES.index(b.varied) for b in batches], device=images.device)
-    return FactorBatchData(images, stacked, varied)
 
 
 # ------------------------------------------------------------------------ disentanglement

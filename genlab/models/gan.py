@@ -19,8 +19,9 @@ from functools import partial
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
-from genlab._checks import choice, positive_int
+from genlab._checks import choice, positive, positive_int
 from genlab.models._blocks import mlp
 from genlab.models.registry import register
 
@@ -53,6 +54,13 @@ class GANConfig:
     ``latent_dim == D``, MLP discriminator). ``channels`` are the discriminator's, going down;
     the DCGAN generator mirrors them going up. ``output`` is the generator's last activation:
     ``"sigmoid"`` for images in [0, 1], ``"linear"`` for toy data.
+
+    Two ways to keep the discriminator (a Wasserstein critic) Lipschitz: ``spectral_norm``
+    divides every weight of the discriminator by its largest singular value
+    (``torch.nn.utils.parametrizations.spectral_norm``, one power iteration per forward pass
+    in training; Miyato et al. 2018), and ``weight_clip`` = c clips every parameter of the
+    discriminator into [-c, c] after each of its updates (the trainers do; Arjovsky et al.
+    2017).
     """
 
     data_shape: tuple[int, ...] = (1,)
@@ -62,6 +70,8 @@ class GANConfig:
     d_hidden: tuple[int, ...] = (16, 16)
     channels: tuple[int, ...] = (32, 64)  # dcgan only
     output: str = "linear"
+    spectral_norm: bool = False
+    weight_clip: float | None = None
 
     def __post_init__(self):
         for name in ("data_shape", "g_hidden", "d_hidden", "channels"):
@@ -69,6 +79,10 @@ class GANConfig:
         choice("arch", self.arch, ARCHS)
         choice("output", self.output, OUTPUTS)
         positive_int("latent_dim", self.latent_dim)
+        if not isinstance(self.spectral_norm, bool):
+            raise ValueError(f"spectral_norm must be True or False; got {self.spectral_norm!r}")
+        if self.weight_clip is not None:
+            positive("weight_clip", self.weight_clip)
         if not self.data_shape or any(s < 1 for s in self.data_shape):
             raise ValueError(f"data_shape must be positive sizes; got {self.data_shape}")
         for name in ("g_hidden", "d_hidden", "channels"):
@@ -229,7 +243,7 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         self.config = config
         sizes = (config.data_dim, *config.d_hidden, 1)
-        self.net = mlp(sizes, partial(nn.LeakyReLU, LEAK))
+        self.net = mlp(sizes, partial(nn.LeakyReLU, LEAK), spectral=config.spectral_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(_check_data(x, self.config.data_shape)).squeeze(-1)
@@ -250,12 +264,14 @@ class DCGANDiscriminator(nn.Module):
         self.config = config
         c_in, height, width = config.data_shape
         chans = (c_in, *config.channels)
+        norm = spectral_norm if config.spectral_norm else (lambda layer: layer)
         layers: list[nn.Module] = []
         for a, b in zip(chans[:-1], chans[1:], strict=True):
-            layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.LeakyReLU(LEAK)]  # halves H, W
+            conv = norm(nn.Conv2d(a, b, 4, stride=2, padding=1))  # halves H, W
+            layers += [conv, nn.LeakyReLU(LEAK)]
         down = 2 ** len(config.channels)
         feat = chans[-1] * (height // down) * (width // down)
-        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(feat, 1))
+        self.net = nn.Sequential(*layers, nn.Flatten(), norm(nn.Linear(feat, 1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(_check_data(x, self.config.data_shape)).squeeze(-1)
@@ -287,6 +303,9 @@ class GAN(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Generated samples :math:`G(z)`."""
         return self.generator(z)
+
+    def discriminator_parameters(self) -> list[nn.Parameter]:
+        return list(self.discriminator.parameters())
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -384,6 +403,11 @@ class GroupedGAN(nn.Module):
         config = gans[0].config
         if config.arch == "dcgan":
             raise ValueError("GroupedGAN takes arch 'mlp' or 'gaussian'; got 'dcgan'")
+        if config.spectral_norm:
+            raise ValueError(
+                "GroupedGAN cannot stack spectrally normalised discriminators; got a config "
+                "with spectral_norm=True (train such runs one by one, with GANTrainer)"
+            )
         if any(g.config != config for g in gans):
             raise ValueError("gans must all share one GANConfig")
         self.config = config

@@ -21,7 +21,7 @@ from genlab import losses
 from genlab._checks import choice
 from genlab.models._blocks import (
     DecoderLikelihood,
-    check_conv_geometry,
+    check_vae_family_config,
     conv_decoder,
     conv_encoder,
     mlp,
@@ -66,21 +66,7 @@ class VAEConfig:
     channels: tuple[int, ...] = field(default=(32, 64))  # conv only
 
     def __post_init__(self):
-        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        choice("likelihood", self.likelihood, LIKELIHOODS)
-        choice("arch", self.arch, ("mlp", "conv"))
-        if not self.input_shape or any(s < 1 for s in self.input_shape):
-            raise ValueError(f"input_shape must be positive sizes; got {self.input_shape}")
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1; got {self.latent_dim}")
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden must be one or more positive widths; got {self.hidden}")
-        if self.arch == "conv":
-            if len(self.input_shape) != 3:
-                raise ValueError(f"arch='conv' needs input_shape (C, H, W); got {self.input_shape}")
-            check_conv_geometry(self.input_shape, self.channels, "arch='conv'")
+        check_vae_family_config(self)
 
 
 VAE_PRESETS: dict[str, VAEConfig] = {

@@ -44,10 +44,6 @@ CSS = """
 .genlab-still-caption { padding: 6px 12px; font-size: 90%; color: #1a1a1a; background: #f3f3f3;
   border-top: 1px solid #ccc; text-align: left; }
 .genlab-still-image { image-rendering: pixelated; }
-/* The ELBO-gap bar writes white on its green and orange bars (under 3:1); black reads at 7:1. */
-.genlab-still .genlab-logp-bar, .genlab-still .genlab-kl-bar { color: #000 !important; }
-/* The playground's collapse note is vermillion on white (3.8:1); a darker shade reads at 6:1. */
-.genlab-still .genlab-gan-collapse { color: #a33f00 !important; }
 .bd-content img.genlab-figure, .bd-content .genlab-still-body img {
   background: #fff; max-width: 100%; height: auto; filter: none; }
 """

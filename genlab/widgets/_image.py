@@ -12,27 +12,11 @@ import io
 from functools import lru_cache
 
 import numpy as np
-import torch
 from PIL import Image as PILImage
 
+from genlab.plots import as_array, grid  # the one image tiler, shared with the figures
+
 __all__ = ["as_array", "auto_scale", "colormap_lut", "grid", "to_png", "to_uint8"]
-
-
-def as_array(image) -> np.ndarray:
-    """A tensor or array image as float32 ``(H, W)`` or ``(H, W, 3)`` (channels last)."""
-    if isinstance(image, torch.Tensor):
-        image = image.detach().to("cpu", torch.float32).numpy()
-    a = np.asarray(image, dtype=np.float32)
-    if a.ndim == 3 and a.shape[0] in (1, 3):
-        a = np.moveaxis(a, 0, -1)  # (C, H, W) -> (H, W, C); channels first wins a tie
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] != 3):
-        raise ValueError(
-            "image must have shape (H, W), (1, H, W), (3, H, W), (H, W, 1) or (H, W, 3); "
-            f"got {tuple(np.shape(image))}"
-        )
-    return a
 
 
 def to_uint8(image, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
@@ -92,34 +76,3 @@ def to_png(
     buffer = io.BytesIO()
     PILImage.fromarray(np.ascontiguousarray(u8)).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
-
-
-def grid(images, nrow: int, pad: int = 1, pad_value: float = 0.5) -> np.ndarray:
-    """Tile a batch ``(N, C, H, W)``, ``(N, H, W)`` or ``(N, H, W, 3)`` into one float image.
-
-    ``nrow`` images per row (as in ``torchvision.utils.make_grid``), ``pad`` pixels of
-    ``pad_value`` between cells; the last row is filled with ``pad_value``. Returns
-    ``(rows H + (rows - 1) pad, nrow W + (nrow - 1) pad)`` (plus a channel axis for RGB).
-    """
-    if isinstance(images, torch.Tensor):
-        images = images.detach().to("cpu", torch.float32).numpy()
-    batch = [as_array(im) for im in images]
-    if not batch:
-        raise ValueError("images must hold at least one image; got an empty batch")
-    if isinstance(nrow, bool) or not isinstance(nrow, int | np.integer) or nrow < 1:
-        raise ValueError(f"nrow must be an integer >= 1; got {nrow!r}")
-    if isinstance(pad, bool) or not isinstance(pad, int | np.integer) or pad < 0:
-        raise ValueError(f"pad must be an integer >= 0; got {pad!r}")
-    shape = batch[0].shape
-    h, w = shape[:2]
-    ncol = min(int(nrow), len(batch))
-    rows = -(-len(batch) // ncol)
-    out = np.full(
-        (rows * h + (rows - 1) * pad, ncol * w + (ncol - 1) * pad, *shape[2:]),
-        pad_value,
-        dtype=np.float32,
-    )
-    for i, im in enumerate(batch):
-        r, c = divmod(i, ncol)
-        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = im
-    return out

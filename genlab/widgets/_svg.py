@@ -216,7 +216,9 @@ class SvgPlot:
         return self
 
     def note(self, label: str, color=None, corner="top-left") -> SvgPlot:
-        """Text in a corner inside the data box, on a backing of the page colour."""
+        """Text in a corner inside the data box, on a backing of the page colour. ``color``
+        frames the backing; the text keeps the theme's text colour, so that it reads at full
+        contrast in both themes (a coloured text such as vermillion on white would not)."""
         left, top, right, bottom = self.box
         x = left + 6 if corner.endswith("left") else right - 6
         y = top + 16 if corner.startswith("top") else bottom - 8
@@ -225,10 +227,10 @@ class SvgPlot:
         self.parts.append(
             f'<rect x="{x0:.1f}" y="{y - FONT_PX:.1f}" width="{width:.1f}" '
             f'height="{FONT_PX + 5}" rx="3" style="{_style(fill=THEME["background"])}" '
-            'fill-opacity="0.9"/>'
+            'fill-opacity="0.9"' + (f' stroke="{color}" stroke-width="1.5"/>' if color else "/>")
         )
         anchor = "start" if corner.endswith("left") else "end"
-        return self.text(x, y, label, color, anchor, inside=True, bold=True)
+        return self.text(x, y, label, None, anchor, inside=True, bold=True)
 
     def legend(self, entries: list[tuple[str, str]], x_px: float | None = None) -> SvgPlot:
         """Colour swatches with labels in a row above the data box."""
