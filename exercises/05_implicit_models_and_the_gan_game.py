@@ -212,6 +212,8 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
 import torch.nn.functional as F
 from torch import nn
 
+torch.set_num_threads(1)  # networks this small run fastest on one thread
+
 
 def train_gan_given(seed, mu, sigma):
     """A 1-D GAN on N(mu, sigma^2); returns [mean, std] of 2000 samples of G."""

@@ -24,6 +24,7 @@ from torch import nn
 
 from genlab import losses
 from genlab._checks import positive, positive_int
+from genlab.device import one_thread
 from genlab.train import History, TrainConfig, Trainer, loss_step
 
 __all__ = ["BetaELBO", "fit_beta_vae", "kl_warmup"]
@@ -146,7 +147,7 @@ def linear_beta_vae(
     dt = torch.float64
     eig = scale * torch.tensor(LINEAR_VAE_EIGENVALUES, dtype=dt)
     J, D, N = len(eig), 8, 256
-    with torch.random.fork_rng(devices=[]):
+    with one_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         Q, _ = torch.linalg.qr(torch.randn(D, D, dtype=dt))
         scales = torch.cat([eig.sqrt(), torch.full((D - J,), 0.3, dtype=dt)])

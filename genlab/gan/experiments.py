@@ -17,6 +17,7 @@ from torch.distributions import Distribution, Normal
 
 from genlab import losses
 from genlab._checks import choice, positive, positive_int
+from genlab.device import one_thread
 from genlab.divergences import F_DIVERGENCES
 from genlab.gan.config import GANTrainConfig, default_setup, init_gan
 from genlab.gan.densities import kde
@@ -331,7 +332,10 @@ def train_linear_gan_1d(
     for name, value, cap in zip(settings._fields, settings, LINEAR_GAN_BUDGET, strict=True):
         if not 0 < value <= cap:
             raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
-    with torch.random.fork_rng(devices=[]):  # torch's global generator, restored after
+    with (
+        one_thread(),
+        torch.random.fork_rng(devices=[]),
+    ):  # torch's global generator, restored after
         torch.manual_seed(seed)
         dt = torch.float64
         G = nn.Linear(1, 1).to(dt)
@@ -403,7 +407,7 @@ def fit_discriminator_1d(
     steps, hidden, batch = int(settings.steps), int(settings.hidden), int(settings.batch)
     (mu_d, sigma_d), (mu_g, sigma_g) = p_data, p_g
     dt = torch.float64
-    with torch.random.fork_rng(devices=[]):
+    with one_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         D = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1), nn.Flatten(0))
         D = D.to(dt)

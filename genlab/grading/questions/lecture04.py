@@ -13,6 +13,7 @@ import math
 
 import torch
 
+from genlab.device import one_thread
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.models.dcign import clamp_to_batch_mean
@@ -543,41 +544,42 @@ def vq_loop(*, straight_through_wrong: bool = False, codebook_loss_wrong: bool =
     question 6 (stop-gradients on the wrong side)."""
 
     def loop(seed, beta):
-        torch.manual_seed(seed)
-        dt = torch.float64
-        angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
-        centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)  # (6, 2)
+        with one_thread():  # a tiny model: threads only add overhead
+            torch.manual_seed(seed)
+            dt = torch.float64
+            angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
+            centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)  # (6, 2)
 
-        def data(n):
-            return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
+            def data(n):
+                return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
 
-        encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
-        codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
-        params = [*encoder.parameters(), *decoder.parameters(), codebook]
-        optimizer = torch.optim.Adam(params, lr=0.03)
-        for _ in range(150):
-            x = data(128)
-            z_e = encoder(x)
-            e = codebook[torch.cdist(z_e, codebook).argmin(1)]
-            if straight_through_wrong:  # the value of z_e, the gradient to the codes
-                z_q = e + (z_e - e).detach()
-            else:  # the value of the codes, the gradient to z_e
-                z_q = z_e + (e - z_e).detach()
-            recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
-            if codebook_loss_wrong:
-                codebook_loss = ((z_e - e.detach()) ** 2).sum(1).mean()
-            else:
-                codebook_loss = ((z_e.detach() - e) ** 2).sum(1).mean()
-            commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
-            optimizer.zero_grad()
-            (recon + codebook_loss + commit).backward()
-            optimizer.step()
-        with torch.no_grad():
-            x = data(2000)
-            indices = torch.cdist(encoder(x), codebook).argmin(1)
-            error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
-            p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
-            return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
+            encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
+            codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
+            params = [*encoder.parameters(), *decoder.parameters(), codebook]
+            optimizer = torch.optim.Adam(params, lr=0.03)
+            for _ in range(150):
+                x = data(128)
+                z_e = encoder(x)
+                e = codebook[torch.cdist(z_e, codebook).argmin(1)]
+                if straight_through_wrong:  # the value of z_e, the gradient to the codes
+                    z_q = e + (z_e - e).detach()
+                else:  # the value of the codes, the gradient to z_e
+                    z_q = z_e + (e - z_e).detach()
+                recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
+                if codebook_loss_wrong:
+                    codebook_loss = ((z_e - e.detach()) ** 2).sum(1).mean()
+                else:
+                    codebook_loss = ((z_e.detach() - e) ** 2).sum(1).mean()
+                commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
+                optimizer.zero_grad()
+                (recon + codebook_loss + commit).backward()
+                optimizer.step()
+            with torch.no_grad():
+                x = data(2000)
+                indices = torch.cdist(encoder(x), codebook).argmin(1)
+                error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
+                p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
+                return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
 
     return loop
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from genlab.device import one_thread
 from genlab.gan.experiments import LinearGANSettings, train_linear_gan_1d
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._experiments import fresh_seeds, settings_problem
@@ -304,38 +305,39 @@ def gan_loop_1d(*, fake_label: float = 0.0, detach: bool = True, zero_grad_first
     correct loop; the arguments plant the bugs of exercise 05, question 5."""
 
     def loop(seed, mu, sigma):
-        torch.manual_seed(seed)
-        dt = torch.float64
-        G = torch.nn.Linear(1, 1).to(dt)
-        D = torch.nn.Sequential(
-            torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1), torch.nn.Flatten(0)
-        ).to(dt)
-        opt_G = torch.optim.Adam(G.parameters(), lr=0.03, betas=(0.5, 0.999))
-        opt_D = torch.optim.Adam(D.parameters(), lr=0.03, betas=(0.5, 0.999))
-        ones, fake_target = torch.ones(64, dtype=dt), torch.full((64,), fake_label, dtype=dt)
-        for _ in range(120):
-            if zero_grad_first:  # bug: clears G's gradients before D's backward fills them
-                opt_G.zero_grad()
-            x = mu + sigma * torch.randn(64, 1, dtype=dt)
-            z = torch.randn(64, 1, dtype=dt)
-            fake = G(z)
-            # (1) update D: real -> 1, fake -> 0
-            opt_D.zero_grad()
-            d_fake = D(fake.detach() if detach else fake)
-            d_loss = F.binary_cross_entropy_with_logits(
-                D(x), ones
-            ) + F.binary_cross_entropy_with_logits(d_fake, fake_target)
-            d_loss.backward()
-            opt_D.step()
-            # (2) update G: the non-saturating cost
-            if not zero_grad_first:
-                opt_G.zero_grad()
-            g_loss = F.binary_cross_entropy_with_logits(D(G(z)), ones)
-            g_loss.backward()
-            opt_G.step()
-        with torch.no_grad():
-            samples = G(torch.randn(2000, 1, dtype=dt))
-        return torch.stack([samples.mean(), samples.std()])
+        with one_thread():  # a tiny model: threads only add overhead
+            torch.manual_seed(seed)
+            dt = torch.float64
+            G = torch.nn.Linear(1, 1).to(dt)
+            D = torch.nn.Sequential(
+                torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1), torch.nn.Flatten(0)
+            ).to(dt)
+            opt_G = torch.optim.Adam(G.parameters(), lr=0.03, betas=(0.5, 0.999))
+            opt_D = torch.optim.Adam(D.parameters(), lr=0.03, betas=(0.5, 0.999))
+            ones, fake_target = torch.ones(64, dtype=dt), torch.full((64,), fake_label, dtype=dt)
+            for _ in range(120):
+                if zero_grad_first:  # bug: clears G's gradients before D's backward fills them
+                    opt_G.zero_grad()
+                x = mu + sigma * torch.randn(64, 1, dtype=dt)
+                z = torch.randn(64, 1, dtype=dt)
+                fake = G(z)
+                # (1) update D: real -> 1, fake -> 0
+                opt_D.zero_grad()
+                d_fake = D(fake.detach() if detach else fake)
+                d_loss = F.binary_cross_entropy_with_logits(
+                    D(x), ones
+                ) + F.binary_cross_entropy_with_logits(d_fake, fake_target)
+                d_loss.backward()
+                opt_D.step()
+                # (2) update G: the non-saturating cost
+                if not zero_grad_first:
+                    opt_G.zero_grad()
+                g_loss = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+                g_loss.backward()
+                opt_G.step()
+            with torch.no_grad():
+                samples = G(torch.randn(2000, 1, dtype=dt))
+            return torch.stack([samples.mean(), samples.std()])
 
     return loop
 
