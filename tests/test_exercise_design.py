@@ -177,3 +177,13 @@ def test_the_linear_vae_keeps_the_directions_whose_variance_exceeds_beta():
         assert int((variances > 0.01).sum()) == expected, (beta, variances)
     with pytest.raises(ValueError, match=r"settings.beta must be in \(0, 10.0\]"):
         linear_beta_vae(5, (12.0, 10, 0.02))
+
+
+def test_one_thread_restores_the_thread_count_even_after_an_error():
+    from genlab.device import one_thread
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError), one_thread():
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
