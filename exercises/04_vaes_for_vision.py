@@ -29,6 +29,24 @@
 # missing or goes where it should not. Shapes follow `genlab.models.vqvae`: the encoder output
 # `z_e` is `(B, D, h, w)` (a grid of $h \times w$ vectors of size $D$, channels first) and the
 # codebook is `(K, D)`. The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex04_vq_quantize")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
+# | 6 | debug | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **15** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -38,7 +56,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -46,7 +64,7 @@ genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_quantize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. Nearest-code quantization with the straight-through estimator (2 points)
+# ## 1. Nearest-code quantization with the straight-through estimator (1 point, transcription)
 #
 # Each vector $z_e$ of the grid is replaced by its nearest code,
 #
@@ -70,7 +88,7 @@ def vq_quantize(z_e, codebook):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_vq_quantize", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_quantize", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_vq_quantize", vq_quantize)
 
 # %% [markdown]
@@ -87,7 +105,7 @@ upstream = torch.randn_like(quantized)  # as if from the decoder
 print("gradient at z_e equals the upstream gradient:", torch.equal(grad, upstream))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_losses_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The codebook and commitment losses (2 points)
+# ## 2. The codebook and commitment losses (1 point, transcription)
 #
 # The reconstruction loss trains the encoder (through the straight-through copy) and the
 # decoder, but not the codebook. Two more terms do (van den Oord et al. 2017, Eq. 3):
@@ -111,7 +129,7 @@ def vq_losses(z_e, codebook, beta):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_vq_losses", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_losses", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_vq_losses", vq_losses)
 
 # %% [markdown]
@@ -136,7 +154,7 @@ print("cluster centres:\n", centres.numpy())
 assert (torch.cdist(codes.detach(), centres).min(0).values < 0.25).all()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_perplexity_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. How many codes are in use: the perplexity (2 points)
+# ## 3. How many codes are in use: the perplexity (1 point, transcription)
 #
 # With $n_k$ the number of times code $k$ is chosen among all $N$ indices of a batch and
 # $p_k = n_k / N$, the perplexity
@@ -156,7 +174,7 @@ def perplexity(indices, num_codes):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_perplexity", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_perplexity", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_perplexity", perplexity)
 
 # %% [markdown]
@@ -171,7 +189,7 @@ for name, idx in (
     print(f"{name:>15}: perplexity {perplexity(idx, 8).item():.2f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_clamp_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. DC-IGN: clamping units to their batch mean (2 points)
+# ## 4. DC-IGN: clamping units to their batch mean (1 point, transcription)
 #
 # In a DC-IGN mini-batch only one factor varies. `free` `(Z,)` (bool) marks the units allowed to
 # explain it; every other unit $j$ is clamped:
@@ -195,7 +213,7 @@ def clamp_to_batch_mean(z, free, pull):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_clamp", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04_clamp", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04_clamp", clamp_to_batch_mean)
 
 # %% [markdown]
@@ -211,6 +229,126 @@ z_tilde, penalty = clamp_to_batch_mean(z, torch.tensor([True, False, False]), pu
 print("forward:\n", z_tilde.detach().numpy())
 print("reconstruction gradient:\n", g_recon.numpy())
 print("pull gradient:\n", g_pull.numpy().round(3) + 0.0)  # + 0.0: no "-0."
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_blurry_decoder_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. Why samples are blurry, derived (3 points, derivation)
+#
+# Lecture 04 blamed blurry samples on the Gaussian likelihood. Make that precise. Suppose the
+# code $z$ cannot tell $K$ images apart: they reach the decoder with the same $z$ (a collapsed
+# posterior, or a latent too small to separate them), image $x_k$ with probability $\pi_k$.
+# The decoder must then output one mean $\mu$ and one variance $\sigma^2$ (shared by the $D$
+# pixels) for all of them, and training drives them to the minimum of the expected loss
+#
+# $$\sum_{k=1}^{K} \pi_k \left(-\log \mathcal N(x_k;\ \mu,\ \sigma^2 I_D)\right).$$
+#
+# **Derive** the minimising $\mu$ and $\sigma^2$ (the formulas are not printed), and write
+# `best_blurry_decoder(images, probs)` for `images` of shape `(K, D)` and `probs` `(K,)`,
+# returning `(mean, variance)`: the mean image `(D,)` and the variance, a 0-d tensor.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_blurry_decoder_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def best_blurry_decoder(images, probs):
+    """(mean (D,), variance ()) of the Gaussian decoder that is best on average over images."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_blurry_decoder", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04_blurry_decoder", best_blurry_decoder)
+
+# %% [markdown]
+# Two digits that the code cannot tell apart, a 3 and an 8 with probabilities 0.6 and 0.4: the
+# best decoder outputs neither, but a ghostly overlay of both, and a variance that pays for
+# the pixels where they disagree.
+
+# %%
+import matplotlib.pyplot as plt
+from sklearn.datasets import load_digits
+
+digits = load_digits()
+three = torch.tensor(digits.images[digits.target == 3][0] / 16.0).reshape(64)
+eight = torch.tensor(digits.images[digits.target == 8][0] / 16.0).reshape(64)
+mean, variance = best_blurry_decoder(
+    torch.stack([three, eight]), torch.tensor([0.6, 0.4], dtype=torch.float64)
+)
+fig, axes = plt.subplots(1, 3, figsize=(6, 2.2))
+for ax, image, title in zip(
+    axes, (three, eight, mean), ("a 3 (0.6)", "an 8 (0.4)", "best decoder mean"), strict=True
+):
+    ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.set_axis_off()
+fig.suptitle(f"the decoder's best guess blends the two (variance {float(variance):.3f})")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_vq_loop_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. A VQ training loop with planted bugs (3 points, debug)
+#
+# The loop below trains a small VQ autoencoder (a linear encoder and decoder, 8 codes in 2-D)
+# on six clusters of points, with the straight-through copy of question 1 and the two losses
+# of question 2. It runs without an error and it is wrong in two places, both of them a
+# stop-gradient on the wrong side. Run it: it reports the reconstruction error *through the
+# codes* and the perplexity of question 3 (a working loop reaches an error below about 0.25
+# and uses about 7 of its 8 codes).
+#
+# Write the repaired loop as `train_vq(seed, beta)` in the answer cell: same networks, same
+# optimiser, same draws and the same distance computation, in the same order, returning
+# `torch.stack([error, perplexity])`. It is judged by what it does on fresh seeds and fresh
+# $\beta$: its numbers must land where a correct loop's land (within 0.05).
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_buggy_vq_loop", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+torch.set_num_threads(1)  # networks this small run fastest on one thread
+
+
+def train_vq_given(seed, beta):
+    """A VQ autoencoder on six 2-D clusters; returns [error through the codes, perplexity]."""
+    torch.manual_seed(seed)
+    dt = torch.float64
+    angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
+    centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)  # (6, 2)
+
+    def data(n):
+        return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
+
+    encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
+    codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
+    params = [*encoder.parameters(), *decoder.parameters(), codebook]
+    optimizer = torch.optim.Adam(params, lr=0.03)
+    for _ in range(150):
+        x = data(128)
+        z_e = encoder(x)
+        e = codebook[torch.cdist(z_e, codebook).argmin(1)]  # the nearest codes
+        z_q = e + (z_e - e).detach()  # straight-through
+        recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
+        codebook_loss = ((z_e - e.detach()) ** 2).sum(1).mean()
+        commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
+        optimizer.zero_grad()
+        (recon + codebook_loss + commit).backward()
+        optimizer.step()
+    with torch.no_grad():  # measured on fresh data, through the codes
+        x = data(2000)
+        indices = torch.cdist(encoder(x), codebook).argmin(1)
+        error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
+        p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
+        return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
+
+
+error, used = train_vq_given(0, 0.25).tolist()
+print(f"given loop: error through the codes {error:.3f}, perplexity {used:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_vq_loop_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train_vq(seed, beta):
+    """The repaired loop: same draws in the same order; returns [error, perplexity]."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_vq_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04_vq_loop", train_vq)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

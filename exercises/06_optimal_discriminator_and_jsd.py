@@ -29,6 +29,24 @@
 # points is a tensor `(..., K)` of probabilities summing to 1 over the last dimension (on a
 # grid, a density times the cell size is such a vector); each function returns one value per
 # distribution, `(...)`. The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex06_optimal_discriminator")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
+# | 6 | experiment | 3 |
+# | check your understanding | written, graded by hand | 8 |
+# | **total** | | **18** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -40,7 +58,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -49,7 +67,7 @@ torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_optimal_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The optimal discriminator of two Gaussians (2 points)
+# ## 1. The optimal discriminator of two Gaussians (1 point, transcription)
 #
 # For $p_{data} = \mathcal N(\mu_{data}, \sigma_{data}^2)$ and $p_G = \mathcal N(\mu_G,
 # \sigma_G^2)$, write `optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g)`:
@@ -69,7 +87,7 @@ def optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_optimal_discriminator", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_optimal_discriminator", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_optimal_discriminator", optimal_discriminator)
 
 # %% [markdown]
@@ -81,7 +99,7 @@ x = torch.tensor([-80.0, -3.0, -1.0, 0.0, 1.0, 3.0, 80.0])
 print(optimal_discriminator(x, 0.0, 1.0, 0.5, 2.0))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_game_value_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The value of the game (2 points)
+# ## 2. The value of the game (1 point, transcription)
 #
 # For distributions on $K$ points, and a discriminator given by its logits $\ell_k$ at those
 # points ($D_k = \sigma(\ell_k)$), the value function of the slides is
@@ -101,7 +119,7 @@ def game_value(p_data, p_g, logits):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_game_value", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_game_value", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_game_value", game_value)
 
 # %% [markdown]
@@ -121,7 +139,7 @@ print("trained D:", torch.sigmoid(logits).detach().numpy().round(4))
 print("D*       :", (p_data / (p_data + p_g)).numpy().round(4))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_jsd_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The Jensen-Shannon divergence (2 points)
+# ## 3. The Jensen-Shannon divergence (1 point, transcription)
 #
 # $$\mathrm{JSD}(p\,\|\,q) = \tfrac12 \mathrm{KL}(p\,\|\,m) + \tfrac12 \mathrm{KL}(q\,\|\,m),
 # \qquad m = \tfrac12 (p + q), \qquad \mathrm{KL}(p\,\|\,m) = \sum_k p_k \log\frac{p_k}{m_k}.$$
@@ -138,7 +156,7 @@ def jsd(p_data, p_g):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_jsd", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_jsd", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_jsd", jsd)
 
 # %% [markdown]
@@ -157,7 +175,7 @@ print(
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_value_at_optimum_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The value at the optimal discriminator (2 points)
+# ## 4. The value at the optimal discriminator (1 point, transcription)
 #
 # Write `value_at_optimum(p_data, p_g)`: $V(D^*, G)$, the value of the game when the
 # discriminator is optimal, `(..., K)` each $\to$ `(...)`. You may plug
@@ -173,7 +191,7 @@ def value_at_optimum(p_data, p_g):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_value_at_optimum", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex06_value_at_optimum", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex06_value_at_optimum", value_at_optimum)
 
 # %% [markdown]
@@ -189,6 +207,81 @@ print(
     f"p_g = p_data: V(D*, G) = {value_at_optimum(p_data, p_data).item():.6f}, "
     f"-log 4 = {-math.log(4):.6f}"
 )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_weighted_optimal_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. D* when the batch is unbalanced, derived (3 points, derivation)
+#
+# A common implementation concatenates $B$ real and $B'$ generated samples into one batch,
+# labels them 1 and 0, and averages the binary cross-entropy over all $B + B'$ of them. With
+# $B' \ne B$ (say, several generated samples per real one) this is no longer the slides' $J_D$,
+# and its optimal discriminator is no longer $p_{data}/(p_{data} + p_G)$.
+#
+# **Derive** the discriminator that minimises the expected loss of such a batch, pointwise in
+# $x$, as the slides did for $J_D$. Then write
+# `batch_optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g, n_real, n_fake)` for the
+# two Gaussians of question 1 and the counts $B$ = `n_real`, $B'$ = `n_fake` (Python ints),
+# returning $D^*$ at every point of `x` `(N,)`. Stay exact where both densities underflow, as in
+# question 1.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex06_weighted_optimal_discriminator_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def batch_optimal_discriminator(x, mu_data, sigma_data, mu_g, sigma_g, n_real, n_fake):
+    """D*(x) of the cross-entropy averaged over a batch of n_real real and n_fake fake samples."""
+
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex06_weighted_optimal_discriminator", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex06_weighted_optimal_discriminator", batch_optimal_discriminator)
+
+# %% [markdown]
+# With four fakes per real sample, the optimal discriminator says "real" less readily: where
+# $p_{data} = p_G$ it outputs $1/5$, not $1/2$, and the game it plays is no longer the one whose
+# value at the optimum is $2\,\mathrm{JSD} - \log 4$.
+
+# %%
+x = torch.tensor([0.0], dtype=torch.float64)
+for n_fake in (16, 64):
+    print(
+        n_fake,
+        "fakes per 16 reals:",
+        float(batch_optimal_discriminator(x, 0.0, 1.0, 0.0, 1.0, 16, n_fake)),
+    )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_fit_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. Train a discriminator until it is D*: an experiment (3 points, experiment)
+#
+# The slides' proof assumes that the discriminator reaches $D^*$. A real one is trained by
+# stochastic gradient steps on batches. `genlab.gan.fit_discriminator_1d(seed, p_data, p_g,
+# settings)` trains one between $p_{data} = \mathcal N(\mu, \sigma^2)$ and a frozen $p_G$, each
+# given as `(mu, sigma)`, with four settings you choose, `(steps, lr, hidden, batch)`, and
+# returns it next to $D^*$ on a grid (`.error` is the mean of $|D - D^*|$ there). The defaults,
+# `genlab.gan.DiscriminatorSettings()`, stop far from $D^*$. The budget: at most 800 steps, a
+# learning rate up to 0.1, 32 hidden units and batches of 256.
+#
+# **Experiment**: find settings with which the discriminator ends close to $D^*$, and return
+# them from `choose_discriminator_settings(mu_data, sigma_data, mu_g, sigma_g)` as a tuple of
+# four numbers. At grading, the grader trains with them on 4 seeds you have not seen, for
+# Gaussians you have not seen, in its own process: at least 3 of the 4 must end with a mean
+# $|D - D^*|$ of at most 0.03.
+
+# %% nbgrader={"grade": false, "grade_id": "ex06_fit_discriminator_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.gan import DiscriminatorSettings, fit_discriminator_1d
+
+fit = fit_discriminator_1d(0, (0.5, 0.8), (-0.3, 1.4))
+print(f"default settings {tuple(DiscriminatorSettings())}: mean |D - D*| = {float(fit.error):.3f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex06_fit_discriminator_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_discriminator_settings(mu_data, sigma_data, mu_g, sigma_g):
+    """(steps, lr, hidden, batch) with which a discriminator ends close to D*."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex06_fit_discriminator", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex06_fit_discriminator", choose_discriminator_settings)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex06_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -28,6 +28,23 @@
 # check cell below it: ✔, or ✘ with what is wrong. Questions 1 and 4 print no formula to
 # copy: derive it first, on paper. The written questions at the end are graded by hand.
 # Time: about 60 minutes.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex09_wasserstein_1d")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | derivation | 3 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | derivation | 3 |
+# | 5 | debug | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **16** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -41,7 +58,7 @@ from torch import nn
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -55,7 +72,7 @@ def critic(x, W, b, w):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_wasserstein_1d_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. $W_1$ between two 1-D samples (2 points)
+# ## 1. $W_1$ between two 1-D samples (3 points, derivation)
 #
 # For two distributions on the real line, $W_1(p, q) = \int |F_p(t) - F_q(t)|\,dt$, the area
 # between their CDFs. Take two samples `x` and `y` of the **same size** $n$ (shape `(n,)`),
@@ -71,7 +88,7 @@ def wasserstein_1d(x, y):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_wasserstein_1d", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_wasserstein_1d", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex09_wasserstein_1d", wasserstein_1d)
 
 # %% [markdown]
@@ -85,7 +102,7 @@ print(f"{float(wasserstein_1d(torch.randn(20_000, generator=g), 2 * torch.randn(
       f" vs sqrt(2/pi) = {(2 / torch.pi) ** 0.5:.3f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_gradient_penalty_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The gradient penalty (2 points)
+# ## 2. The gradient penalty (1 point, transcription)
 #
 # WGAN-GP (Gulrajani et al. 2017) keeps the critic $f$ near 1-Lipschitz by penalising, at
 # random points $\hat x = \epsilon\,x_{real} + (1 - \epsilon)\,x_{fake}$ between real and fake
@@ -104,12 +121,12 @@ def gradient_penalty(x_real, x_fake, eps, W, b, w):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_gradient_penalty", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_gradient_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex09_gradient_penalty", gradient_penalty)
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_frechet_distance_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The Fréchet distance (2 points)
+# ## 3. The Fréchet distance (1 point, transcription)
 #
 # FID fits a Gaussian to each set of feature vectors and reports the squared Fréchet
 # (Wasserstein-2) distance between the two Gaussians (Dowson & Landau 1982):
@@ -129,12 +146,12 @@ def frechet_distance(mu1, cov1, mu2, cov2):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_frechet_distance", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_frechet_distance", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex09_frechet_distance", frechet_distance)
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_dirac_eigenvalues_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Why simultaneous steps spiral out (2 points)
+# ## 4. Why simultaneous steps spiral out (3 points, derivation)
 #
 # The Dirac-GAN: data at $x = 0$, generator $\delta_\theta$, discriminator $D_\psi(x) = \psi x$,
 # the GAN's $f(t) = -\log(1 + e^{-t})$ and an R1 penalty of weight $\gamma$. Its gradient
@@ -158,7 +175,7 @@ def step_moduli(lr, gamma):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_dirac_eigenvalues", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_dirac_eigenvalues", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex09_dirac_eigenvalues", step_moduli)
 
 # %% [markdown]
@@ -171,7 +188,7 @@ for gamma in (0.0, 0.5):
                                                                      torch.tensor(gamma, dtype=torch.float64))])
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_wgan_gp_loop_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 5. A critic loop with two bugs (2 points)
+# ## 5. A critic loop with two bugs (3 points, debug)
 #
 # The loop below trains a WGAN-GP critic to estimate $W_1$ between $p = N(\mu, \sigma^2)$ and
 # $q = N(0, 1)$: the inner loop of every WGAN-GP. It runs without an error, and it is wrong in
@@ -227,7 +244,7 @@ def train_critic(seed, mu, sigma):
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_wgan_gp_loop", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_wgan_gp_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex09_wgan_gp_loop", train_critic)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -6,6 +6,7 @@ until a function is called.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -176,3 +177,18 @@ def time_matmul(device: torch.device, n: int = 512, repeats: int = 10) -> float:
         synchronize(device)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch's CPU ops on one thread inside the block, then restore the count.
+
+    For tiny models (a few hundred parameters, the exercises' runs) threads only add
+    synchronisation; on a loaded machine their spin-waiting costs tens of times the CPU.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -71,7 +71,7 @@ def score_function_grad(
     logvar: torch.Tensor,
     n_samples: int,
     generator: torch.Generator | None = None,
-    baseline: float | torch.Tensor | None = None,
+    baseline: float | torch.Tensor | str | None = None,
 ) -> GaussianGrad:
     r"""Score-function (REINFORCE) estimate of :math:`\nabla_{\mu, \text{logvar}}
     \mathbb E_{z \sim \mathcal N(\mu, \sigma^2)}[f(z)]`, elementwise; ``(...) -> (...)``.
@@ -86,13 +86,20 @@ def score_function_grad(
     Source: slide "Optimization interpretation" ("high variance for gradient estimation");
     Williams 1992; Mohamed et al. 2020, Sec. 4. Unbiased for any constant baseline ``b``
     (a number or a tensor broadcast to ``mu``, not computed from these samples), because
-    :math:`\mathbb E_q[\nabla \log q] = 0`. ``f`` is applied to ``z`` of shape
-    ``(n_samples, *mu.shape)`` and need not be differentiable. Returns detached tensors.
+    :math:`\mathbb E_q[\nabla \log q] = 0`. ``baseline="optimal"`` uses, for each parameter
+    and element, the variance-optimal constant of :func:`optimal_baseline`, each sample's
+    estimated from the other samples (leave-one-out), so the estimate stays unbiased.
+    ``f`` is applied to ``z``
+    of shape ``(n_samples, *mu.shape)`` and need not be differentiable. Returns detached tensors.
     """
     mu, logvar, eps = _estimator_setup(f, mu, logvar, n_samples, generator)
-    if baseline is not None and not isinstance(baseline, Real | torch.Tensor):
+    if isinstance(baseline, str) and baseline != "optimal":
         raise ValueError(
-            f"baseline must be None, a number or a tensor; got {type(baseline).__name__}"
+            f"baseline must be None, 'optimal', a number or a tensor; got {baseline!r}"
+        )
+    if baseline is not None and not isinstance(baseline, Real | torch.Tensor | str):
+        raise ValueError(
+            f"baseline must be None, 'optimal', a number or a tensor; got {type(baseline).__name__}"
         )
     if isinstance(baseline, torch.Tensor):
         broadcasts_to("baseline", baseline, mu.shape)
@@ -100,11 +107,47 @@ def score_function_grad(
     z = mu + var.sqrt() * eps  # (S, ...)
     with torch.no_grad():
         fz = _call_f(f, z)
-    if baseline is not None:
-        fz = fz - baseline
     score_mu = (z - mu) / var  # d log q / d mu
     score_logvar = 0.5 * ((z - mu).pow(2) / var - 1.0)  # d log q / d logvar
-    return GaussianGrad((fz * score_mu).mean(0), (fz * score_logvar).mean(0))  # (S, ...) -> (...)
+    if isinstance(baseline, str):  # each parameter its own b* = E[f s^2] / E[s^2], left out
+        if eps.shape[0] < 2:
+            raise ValueError(f"baseline='optimal' needs n_samples >= 2; got {eps.shape[0]}")
+        b_mu = optimal_baseline(fz, score_mu, leave_one_out=True)
+        b_logvar = optimal_baseline(fz, score_logvar, leave_one_out=True)
+    else:
+        b_mu = b_logvar = 0.0 if baseline is None else baseline
+    grad_mu = ((fz - b_mu) * score_mu).mean(0)  # (S, ...) -> (...)
+    return GaussianGrad(grad_mu, ((fz - b_logvar) * score_logvar).mean(0))
+
+
+def optimal_baseline(fz: torch.Tensor, score: torch.Tensor, leave_one_out: bool = False):
+    r"""The constant :math:`b` that minimises the variance of one sample's term
+    :math:`(f(z) - b)\, s(z)` of the score-function estimator, estimated from the samples in
+    the first dimension: ``(S, ...) -> (...)``, or ``(S, ...)`` with ``leave_one_out``.
+
+    .. math::
+        \operatorname{Var}[(f - b) s] = \mathbb E[(f - b)^2 s^2] - (\mathbb E[f s])^2
+        \quad(\text{as } \mathbb E[s] = 0), \qquad
+        b^* = \frac{\mathbb E[f s^2]}{\mathbb E[s^2]}
+
+    Source: Greensmith, Bartlett & Baxter 2004; Mohamed et al. 2020, Sec. 7.4. ``score`` is
+    :math:`\partial \log q / \partial \theta` at the same samples as ``fz``. Estimated from all
+    the samples, :math:`b^*` depends on each of them and biases the estimator; with
+    ``leave_one_out`` the baseline of sample :math:`l` uses the other :math:`S - 1` only, so
+    it is independent of sample :math:`l` and the estimator stays unbiased.
+    """
+    if not isinstance(fz, torch.Tensor) or not isinstance(score, torch.Tensor):
+        raise ValueError("fz and score must be tensors")
+    if fz.shape != score.shape or fz.dim() == 0 or fz.shape[0] < 1 + leave_one_out:
+        raise ValueError(
+            f"fz and score must have one shape (S, ...) with S >= {1 + leave_one_out}; got "
+            f"{tuple(fz.shape)} and {tuple(score.shape)}"
+        )
+    s2 = score.pow(2)
+    if not leave_one_out:
+        return (fz * s2).mean(0) / s2.mean(0)
+    fs2 = fz * s2
+    return (fs2.sum(0) - fs2) / (s2.sum(0) - s2)  # (S, ...): sample l left out of its own b
 
 
 def reparam_grad(

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from genlab import losses
 from genlab._checks import positive, positive_int
+from genlab.device import one_thread
 from genlab.train import History, TrainConfig, Trainer, loss_step
 
 __all__ = ["BetaELBO", "fit_beta_vae", "kl_warmup"]
@@ -101,3 +103,68 @@ def fit_beta_vae(
     if warmup_steps:
         trainer.add_callback("on_step_end", kl_warmup(objective, warmup_steps, beta))
     return trainer.fit(data)
+
+
+# ------------------------------------------------- beta and collapse in a linear VAE (04b)
+
+LINEAR_VAE_EIGENVALUES = (8.0, 5.0, 3.0, 1.2, 0.6, 0.3)  # the data's variances along J axes
+
+
+class LinearVAESettings(NamedTuple):
+    """The settings exercise 04b lets a student choose for :func:`linear_beta_vae`."""
+
+    beta: float = 1.0
+    steps: int = 100
+    lr: float = 0.005
+
+
+LINEAR_VAE_BUDGET = LinearVAESettings(beta=10.0, steps=1000, lr=0.1)
+
+
+def linear_beta_vae(
+    seed: int, settings=None, scale: float = 1.0, decoder_variance: float = 1.0
+) -> torch.Tensor:
+    r"""Train a linear VAE by the :math:`\beta`-weighted loss and return the variance over the
+    data of each latent unit's encoder mean, ``(6,)`` (a unit is active above 0.01).
+
+    The data: 256 points in 8 dimensions whose covariance has the variances ``scale`` times
+    :data:`LINEAR_VAE_EIGENVALUES` along six random orthogonal axes (0.09 along the other
+    two). The model: encoder mean :math:`Ax`, a learned log-variance per unit, decoder
+    :math:`\mathcal N(Wz + b, \sigma^2 I)` with :math:`\sigma^2` = ``decoder_variance``;
+    full-batch Adam on distortion :math:`+\ \beta \cdot` rate, one
+    fresh :math:`\epsilon` per step, float64, every draw from torch's generator seeded with
+    ``seed`` (restored afterwards). A direction of data variance :math:`\lambda` stays in use
+    only while :math:`\lambda > \beta \sigma^2` (Lucas et al. 2019, Sec. 4): a larger
+    :math:`\beta` or decoder variance collapses more units. Settings above
+    :data:`LINEAR_VAE_BUDGET` are refused (ValueError).
+    """
+    settings = LinearVAESettings() if settings is None else LinearVAESettings(*settings)
+    for name, value, cap in zip(settings._fields, settings, LINEAR_VAE_BUDGET, strict=True):
+        if not 0 < value <= cap:
+            raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
+    positive("scale", scale)
+    positive("decoder_variance", decoder_variance)
+    dt = torch.float64
+    eig = scale * torch.tensor(LINEAR_VAE_EIGENVALUES, dtype=dt)
+    J, D, N = len(eig), 8, 256
+    with one_thread(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        Q, _ = torch.linalg.qr(torch.randn(D, D, dtype=dt))
+        scales = torch.cat([eig.sqrt(), torch.full((D - J,), 0.3, dtype=dt)])
+        x = torch.randn(N, D, dtype=dt) * scales @ Q.T  # (N, D)
+        A = (0.1 * torch.randn(J, D, dtype=dt)).requires_grad_()
+        logvar = torch.zeros(J, dtype=dt, requires_grad=True)
+        W = (0.1 * torch.randn(D, J, dtype=dt)).requires_grad_()
+        b = torch.zeros(D, dtype=dt, requires_grad=True)
+        optimizer = torch.optim.Adam([A, logvar, W, b], lr=settings.lr)
+        for _ in range(int(settings.steps)):
+            mu = x @ A.T  # (N, J)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn(N, J, dtype=dt)
+            # -log N(x; Wz + b, sigma^2 I) up to a constant
+            distortion = 0.5 * ((x - z @ W.T - b) ** 2).sum(1).mean() / decoder_variance
+            rate = losses.gaussian_kl(mu, logvar.expand_as(mu)).mean()
+            optimizer.zero_grad()
+            (distortion + settings.beta * rate).backward()
+            optimizer.step()
+    with torch.no_grad():
+        return (x @ A.T).var(0)

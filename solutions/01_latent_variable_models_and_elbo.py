@@ -29,6 +29,22 @@
 # check cell below it: ✔, or ✘ with what is wrong. Shapes: `x` is `(n, d)`, `z` is `(n, k)`,
 # `W` is `(d, k)`, `b` is `(d,)` and `sigma` (the noise standard deviation) a Python float.
 # The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex01_log_joint")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | derivation | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **11** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -40,7 +56,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 from genlab.theory import LinearGaussianLVM
 
 env = genlab.check_environment("0.1.0")
@@ -49,7 +65,7 @@ genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.set_default_dtype(torch.float64)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_log_joint_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The joint log-density (2 points)
+# ## 1. The joint log-density (1 point, transcription)
 #
 # Write `log_joint(x, z, W, b, sigma)`, one value per data point, `(n,)`:
 #
@@ -76,7 +92,7 @@ def log_joint(x, z, W, b, sigma):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex01_log_joint", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex01_log_joint", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex01_log_joint", log_joint)
 ### BEGIN HIDDEN TESTS
 check("ex01_log_joint", log_joint, suite="hidden")
@@ -94,7 +110,7 @@ log_p = torch.logsumexp(log_joint(x0, grid, model.W, model.b, 0.4), 0) + math.lo
 print(f"grid {log_p.item():.6f}, closed form {model.log_marginal(x0).item():.6f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_posterior_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The posterior, or the E step (2 points)
+# ## 2. The posterior, or the E step (1 point, transcription)
 #
 # For this model the posterior is Gaussian (Tipping & Bishop 1999):
 #
@@ -116,14 +132,14 @@ def posterior(x, W, b, sigma):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex01_posterior", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex01_posterior", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex01_posterior", posterior)
 ### BEGIN HIDDEN TESTS
 check("ex01_posterior", posterior, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_elbo_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. A Monte Carlo estimate of the ELBO (2 points)
+# ## 3. A Monte Carlo estimate of the ELBO (1 point, transcription)
 #
 # For a Gaussian $q(z\mid x) = \mathcal N(m, \operatorname{diag} e^{\text{logvar}})$ per data
 # point and $L$ samples $z^{(l)} = m + \sigma_q\,\epsilon^{(l)}$ with
@@ -148,7 +164,7 @@ def elbo_estimate(x, W, b, sigma, m, logvar, eps):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex01_elbo", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex01_elbo", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex01_elbo", elbo_estimate)
 ### BEGIN HIDDEN TESTS
 check("ex01_elbo", elbo_estimate, suite="hidden")
@@ -169,16 +185,18 @@ print("closed form     ", [round(v, 3) for v in model.elbo(x, q).tolist()])
 print("log p(x)        ", [round(v, 3) for v in model.log_marginal(x).tolist()])
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex01_m_step_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The M step (2 points)
+# ## 4. The M step (3 points, derivation)
 #
 # Given the posterior means `m` `(n, k)` and the shared posterior covariance `S` `(k, k)` (your
-# E step), the M step maximises $\sum_i \mathcal L(x_i; q_i)$ over $W$, $b$ and $\sigma$.
-# Estimate $W$ and $b$ jointly: with $\tilde z = [z; 1]$ and $\tilde W = [W, b]$,
+# E step, $q_i = \mathcal N(m_i, S)$), the M step maximises $\sum_i \mathcal L(x_i; q_i)$ over
+# $W$, $b$ and $\sigma$. The formula is not printed: derive it.
 #
-# $$\tilde W = \Big(\sum_i x_i\,\mathbb E[\tilde z_i]^\top\Big)\Big(\sum_i \mathbb E[\tilde z_i \tilde z_i^\top]\Big)^{-1},
-# \qquad \mathbb E[z_i z_i^\top] = m_i m_i^\top + S,$$
-#
-# $$\sigma^2 = \frac{1}{nd}\sum_i\Big(\|x_i - W m_i - b\|^2 + \operatorname{tr}(W S W^\top)\Big).$$
+# 1. Write $\sum_i \mathbb E_{q_i}\big[\log \mathcal N(x_i;\ W z_i + b,\ \sigma^2 I_d)\big]$ as a
+#    function of $W$, $b$, $\sigma$, using only $\mathbb E[z_i]$ and $\mathbb E[z_i z_i^\top]$
+#    (the prior term does not depend on them).
+# 2. Set its gradient with respect to $W$ and $b$ to zero. Estimate them *jointly*: stack
+#    $\tilde z = [z; 1]$ and $\tilde W = [W, b]$, and you get one linear system.
+# 3. Set its derivative with respect to $\sigma^2$ to zero, at the new $W$ and $b$.
 #
 # Write `m_step(x, m, S)`, returning `(W, b, sigma)` with `sigma` a 0-d tensor.
 
@@ -199,7 +217,7 @@ def m_step(x, m, S):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex01_m_step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex01_m_step", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex01_m_step", m_step)
 ### BEGIN HIDDEN TESTS
 check("ex01_m_step", m_step, suite="hidden")

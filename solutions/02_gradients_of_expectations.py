@@ -25,6 +25,23 @@
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. The written questions at the end are graded
 # by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex02_reparameterize")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **12** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -36,14 +53,14 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
 genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_reparameterize_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The reparameterized draw (2 points)
+# ## 1. The reparameterized draw (1 point, transcription)
 #
 # Write `reparameterize(mu, logvar, eps)`: the sample $z = \mu + \sigma\odot\epsilon$ of
 # $\mathcal N(\mu, \sigma^2)$, where `logvar` $= \log\sigma^2$ and `eps` is standard-normal
@@ -59,7 +76,7 @@ def reparameterize(mu, logvar, eps):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_reparameterize", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_reparameterize", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_reparameterize", reparameterize)
 ### BEGIN HIDDEN TESTS
 check("ex02_reparameterize", reparameterize, suite="hidden")
@@ -75,7 +92,7 @@ z = reparameterize(
 print(f"mean {z.mean().item():.3f}, std {z.std().item():.3f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_score_function_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The score-function estimator (2 points)
+# ## 2. The score-function estimator (1 point, transcription)
 #
 # With $L$ samples $z^{(l)} = \mu + \sigma\epsilon^{(l)}$,
 #
@@ -101,14 +118,14 @@ def score_function_grad(f, mu, logvar, eps):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_score_function", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_score_function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_score_function", score_function_grad)
 ### BEGIN HIDDEN TESTS
 check("ex02_score_function", score_function_grad, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_pathwise_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The pathwise estimator (2 points)
+# ## 3. The pathwise estimator (1 point, transcription)
 #
 # After reparameterization, $\nabla\mathbb E_q[f(z)] = \mathbb E_\epsilon[\nabla f(\mu +
 # \sigma\epsilon)]$, and autograd computes the inner gradient. Write
@@ -131,14 +148,14 @@ def pathwise_grad(f, mu, logvar, eps):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_pathwise", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_pathwise", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_pathwise", pathwise_grad)
 ### BEGIN HIDDEN TESTS
 check("ex02_pathwise", pathwise_grad, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_estimator_stats_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Mean, variance and standard error of repeated estimates (2 points)
+# ## 4. Mean, variance and standard error of repeated estimates (1 point, transcription)
 #
 # `estimates` holds $R$ independent estimates along its first dimension, shape `(R, ...)`.
 # Write `estimator_stats(estimates)`, returning `(mean, variance, standard_error)`, each of
@@ -157,7 +174,7 @@ def estimator_stats(estimates):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex02_estimator_stats", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex02_estimator_stats", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex02_estimator_stats", estimator_stats)
 ### BEGIN HIDDEN TESTS
 check("ex02_estimator_stats", estimator_stats, suite="hidden")
@@ -177,6 +194,65 @@ for name, estimator in (("score function", score_function_grad), ("pathwise", pa
     mean, var, se = estimator_stats(estimator(lambda z: z**2, mu, logvar, eps)[0])
     print(
         f"{name:>14}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), "
+        f"variance {var.item():.3f}"
+    )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_optimal_baseline_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. The variance-optimal baseline, derived (3 points, derivation)
+#
+# Subtracting a constant $b$ from $f$ leaves the score-function estimator unbiased, because the
+# score has mean zero: $\mathbb E_q[(f(z) - b)\, s(z)] = \mathbb E_q[f(z)\, s(z)]$, with
+# $s = \partial \log q / \partial \theta$. It does change the variance. Lecture 02 used
+# $b = \mathbb E[f]$; that is a good guess, not the best constant.
+#
+# **Derive** the constant $b^*$ that minimises the variance of one sample's term
+# $(f(z) - b)\, s(z)$, for a parameter $\theta$ with score $s$. Then write
+# `baseline_score_function_grad(f, mu, logvar, eps)`: the score-function estimate of question 2
+# in which each parameter ($\mu$ and $\log\sigma^2$, each with its own score) subtracts its own
+# $b^*$. Estimate the expectations in $b^*$ for sample $l$ from the *other* $L - 1$ samples
+# (leave-one-out): a baseline computed from sample $l$ itself is correlated with it and biases
+# the estimate. Same inputs and outputs as question 2. The next cell measures what it buys.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_optimal_baseline_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def baseline_score_function_grad(f, mu, logvar, eps):
+    """Score-function estimate with the variance-optimal baseline of each parameter."""
+    ### BEGIN SOLUTION
+    # Var[(f - b) s] = E[(f - b)^2 s^2] - (E[f s])^2, as E[s] = 0; d/db = -2 E[(f - b) s^2] = 0
+    # gives b* = E[f s^2] / E[s^2].
+    var = torch.exp(logvar)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (L, ...)
+    fz = f(z)
+    grads = []
+    for s in ((z - mu) / var, 0.5 * ((z - mu) ** 2 / var - 1.0)):  # scores of mu, logvar
+        fs2, s2 = fz * s**2, s**2
+        b = (fs2.sum(0) - fs2) / (s2.sum(0) - s2)  # (L, ...): sample l left out of its own b
+        grads.append(((fz - b) * s).mean(0))
+    return tuple(grads)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_optimal_baseline", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex02_optimal_baseline", baseline_score_function_grad)
+### BEGIN HIDDEN TESTS
+check("ex02_optimal_baseline", baseline_score_function_grad, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# 2,000 estimates of $\partial_\mu \mathbb E[z^2]$ with $L = 10$ samples each, plain and with
+# the optimal baseline: the same mean within its standard error, and a smaller variance.
+
+# %%
+R = 2000
+mu, logvar = torch.full((R, 1), mu0), torch.full((R, 1), logvar0)
+eps = torch.randn(10, R, 1)
+for name, estimator in (
+    ("plain", score_function_grad),
+    ("optimal baseline", baseline_score_function_grad),
+):
+    mean, var, se = estimator_stats(estimator(lambda z: z**2, mu, logvar, eps)[0])
+    print(
+        f"{name:>16}: {mean.item():.3f} +- {se.item():.3f} (exact {2 * mu0}), "
         f"variance {var.item():.3f}"
     )
 

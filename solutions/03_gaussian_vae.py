@@ -25,6 +25,24 @@
 # check cell below it: it tries your function on random inputs against genlab's reference and
 # prints ✔, or ✘ with what is wrong (a sign, a sum that should be a mean, a missing constant,
 # a gradient that does not flow, ...). The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex03_gaussian_kl")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
+# | 6 | experiment | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **15** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -36,14 +54,14 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
 genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The KL term in closed form (2 points)
+# ## 1. The KL term in closed form (1 point, transcription)
 #
 # The encoder outputs $q(z\mid x) = \mathcal N(\mu, \operatorname{diag}\sigma^2)$ as `mu` and
 # `logvar` $= \log\sigma^2$; the prior is $p(z) = \mathcal N(0, I)$. Write
@@ -64,7 +82,7 @@ def gaussian_kl(mu, logvar):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_gaussian_kl", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_gaussian_kl", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_gaussian_kl", gaussian_kl)
 ### BEGIN HIDDEN TESTS
 check("ex03_gaussian_kl", gaussian_kl, suite="hidden")
@@ -79,7 +97,7 @@ print(gaussian_kl(torch.zeros(1, 2), torch.zeros(1, 2)))
 print(gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(4.0)]])))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_least_squares_nll_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The Gaussian cost with a constant variance (2 points)
+# ## 2. The Gaussian cost with a constant variance (1 point, transcription)
 #
 # A decoder with mean `mu` $=\mu_x$ and one constant variance `sigma2` $=\sigma_x^2$ (a Python
 # float) for every coordinate has the negative log-likelihood
@@ -99,7 +117,7 @@ def least_squares_nll(x, mu, sigma2):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_least_squares_nll", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_least_squares_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_least_squares_nll", least_squares_nll)
 ### BEGIN HIDDEN TESTS
 check("ex03_least_squares_nll", least_squares_nll, suite="hidden")
@@ -119,7 +137,7 @@ for sigma2 in (1.0, 0.1):
     )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_bernoulli_nll_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The Bernoulli cost from logits (2 points)
+# ## 3. The Bernoulli cost from logits (1 point, transcription)
 #
 # A Bernoulli decoder outputs *logits* $\ell$ (log-odds), with $p = \operatorname{sigmoid}(\ell)$.
 # Write `bernoulli_nll(x, logits)`, the negative log-probability of binary $x \in \{0, 1\}$
@@ -142,7 +160,7 @@ def bernoulli_nll(x, logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_bernoulli_nll", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_bernoulli_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_bernoulli_nll", bernoulli_nll)
 ### BEGIN HIDDEN TESTS
 check("ex03_bernoulli_nll", bernoulli_nll, suite="hidden")
@@ -156,7 +174,7 @@ print(bernoulli_nll(torch.tensor([[1.0, 0.0]]), torch.tensor([[50.0, -50.0]])))
 print(bernoulli_nll(torch.tensor([[0.0]]), torch.tensor([[50.0]])))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_elbo_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The ELBO and its two terms (2 points)
+# ## 4. The ELBO and its two terms (1 point, transcription)
 #
 # For a data point $x$ with encoder outputs `mu`, `logvar` of shape `(B, J)`, and the decoder's
 # mean `x_hat` at one sample $z \sim q(z\mid x)$, with the constant decoder variance `sigma2`,
@@ -180,7 +198,7 @@ def gaussian_vae_elbo(x, mu, logvar, x_hat, sigma2):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_elbo", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex03_elbo", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex03_elbo", gaussian_vae_elbo)
 ### BEGIN HIDDEN TESTS
 check("ex03_elbo", gaussian_vae_elbo, suite="hidden")
@@ -197,6 +215,94 @@ print(
     f"loss {-terms[0].mean().item():.3f} = KL {-terms[1].mean().item():.3f} "
     f"+ reconstruction cost {-terms[2].mean().item():.3f}"
 )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_pair_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. The KL between two diagonal Gaussians, derived (3 points, derivation)
+#
+# The prior need not be $\mathcal N(0, I)$: a conditional VAE's prior network, or the upper
+# layer of a hierarchical VAE, gives a prior $p(z) = \mathcal N(\mu_p, \operatorname{diag}
+# \sigma_p^2)$ of its own. The KL term is then $D_{KL}(q\,\|\,p)$ between two diagonal
+# Gaussians, and its formula is not printed here: **derive it** from the definition
+# $D_{KL}(q\,\|\,p) = \mathbb E_q[\log q(z) - \log p(z)]$, one latent dimension at a time.
+#
+# Write `gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p)`, all four of shape `(..., J)`
+# (log-variances, as in question 1), returning the KL summed over the last dimension, `(...)`.
+# It must stay differentiable in all four: a prior network is trained through it too.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_gaussian_kl_pair_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p):
+    """KL(N(mu_q, diag e^logvar_q) || N(mu_p, diag e^logvar_p)), summed over the last dim."""
+    ### BEGIN SOLUTION
+    # E_q[log q] = -1/2 (1 + log 2 pi sigma_q^2); as E_q[(z - mu_p)^2] = sigma_q^2 + (mu_q - mu_p)^2,
+    # -E_q[log p] = (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) + 1/2 log 2 pi sigma_p^2.
+    ratio = torch.exp(logvar_q - logvar_p)
+    mean_term = (mu_q - mu_p) ** 2 / torch.exp(logvar_p)
+    return 0.5 * (ratio + mean_term - 1.0 + logvar_p - logvar_q).sum(-1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_gaussian_kl_pair", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex03_gaussian_kl_pair", gaussian_kl_pair)
+### BEGIN HIDDEN TESTS
+check("ex03_gaussian_kl_pair", gaussian_kl_pair, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Two checks of your formula: with the standard-normal prior it is question 1's KL, and it is
+# not symmetric (swap the two distributions and compare).
+
+# %%
+mu_q, logvar_q = torch.tensor([[1.0, -0.5]]), torch.tensor([[0.3, -1.0]])
+mu_p, logvar_p = torch.tensor([[0.2, 0.4]]), torch.tensor([[-0.7, 0.5]])
+zeros = torch.zeros(1, 2)
+print(gaussian_kl_pair(mu_q, logvar_q, zeros, zeros), gaussian_kl(mu_q, logvar_q))
+print(
+    gaussian_kl_pair(mu_q, logvar_q, mu_p, logvar_p),
+    gaussian_kl_pair(mu_p, logvar_p, mu_q, logvar_q),
+)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. The decoder's variance and the latent space: an experiment (3 points, experiment)
+#
+# Question 2's $\sigma_x^2$ is a choice, and it decides how much of the latent space the VAE
+# uses. `genlab.vae_objectives.linear_beta_vae(seed, (1.0, steps, lr), scale, sigma2)` trains
+# a *linear* Gaussian VAE (6 latent units, decoder $\mathcal N(Wz + b, \sigma_x^2 I)$, the
+# plain ELBO) on data whose variances along six directions are `scale` times
+# $(8, 5, 3, 1.2, 0.6, 0.3)$, and returns the variance of each unit's encoder mean over the
+# data; a unit is *active* above 0.01.
+#
+# **Experiment**: find a decoder variance (and a schedule) with which **exactly 3** units stay
+# active, and return `(sigma2, steps, lr)` from `choose_decoder_variance(scale)`. The budget:
+# $\sigma_x^2 \le 10$, at most 1000 steps, a learning rate up to 0.1. At grading, the grader
+# trains with them on 4 seeds you have not seen, for a `scale` you have not seen (between 0.8
+# and 1.25), in its own process: at least 3 of the 4 runs must keep exactly 3 active units.
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.vae_objectives import linear_beta_vae
+
+for sigma2 in (0.1, 1.0):
+    variances = linear_beta_vae(0, (1.0, 300, 0.02), 1.0, sigma2)
+    print(
+        f"sigma2 = {sigma2}: variance of each unit's mean", [round(float(v), 3) for v in variances]
+    )
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_decoder_variance(scale):
+    """(sigma2, steps, lr) with which exactly three of the six units stay active."""
+    ### BEGIN SOLUTION
+    # The distortion is ||x - x_hat||^2 / (2 sigma2): a direction of variance lambda is worth
+    # its rate while lambda > sigma2, so sigma2 between 1.2 and 3 times scale keeps three.
+    return (1.9 * scale, 800, 0.02)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_decoder_variance", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex03_decoder_variance", choose_decoder_variance)
+### BEGIN HIDDEN TESTS
+check("ex03_decoder_variance", choose_decoder_variance, suite="hidden")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex03_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

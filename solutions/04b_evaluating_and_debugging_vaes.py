@@ -24,6 +24,23 @@
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it. It tries your function on random inputs against genlab's reference and
 # prints ✔, or ✘ with what is wrong. The written questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex04b_iwae_bound")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | derivation | 3 |
+# | 5 | experiment | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **14** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -35,14 +52,14 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
 genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_iwae_bound_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The importance-weighted bound, stable (2 points)
+# ## 1. The importance-weighted bound, stable (1 point, transcription)
 #
 # Given the log-weights $\log w_k = \log p(x, z_k) - \log q(z_k\mid x)$ of $K$ draws in the
 # last dimension of `log_w`, write `iwae_bound(log_w)`, `(..., K) -> (...)`:
@@ -62,7 +79,7 @@ def iwae_bound(log_w):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04b_iwae_bound", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04b_iwae_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04b_iwae_bound", iwae_bound)
 ### BEGIN HIDDEN TESTS
 check("ex04b_iwae_bound", iwae_bound, suite="hidden")
@@ -80,7 +97,7 @@ print(f"L_3 = {iwae_bound(log_w).item():.4f}, between {top - math.log(3):.4f} an
       f"mean log-weight {log_w.mean().item():.4f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_active_units_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. Active units (2 points)
+# ## 2. Active units (1 point, transcription)
 #
 # `mu` holds the encoder means $\mathbb E_q[z\mid x_i]$ of $N$ examples, shape `(N, J)`. A latent
 # dimension is *active* (Burda et al. 2016) when its mean moves with the input:
@@ -97,7 +114,7 @@ def active_units(mu, threshold):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04b_active_units", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04b_active_units", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04b_active_units", active_units)
 ### BEGIN HIDDEN TESTS
 check("ex04b_active_units", active_units, suite="hidden")
@@ -111,7 +128,7 @@ mu = torch.stack([torch.randn(100), torch.full((100,), 3.0), 0.01 * torch.randn(
 print(active_units(mu, 0.01))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_free_bits_kl_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. Free bits, from their description (2 points)
+# ## 3. Free bits, from their description (1 point, transcription)
 #
 # `kl_per_dim` holds the KL of each latent dimension for each example of a minibatch, shape
 # `(B, J)`. Kingma et al. (2016, IAF) replace the KL term of the loss by a "free bits"
@@ -131,7 +148,7 @@ def free_bits_kl(kl_per_dim, free_nats):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04b_free_bits_kl", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04b_free_bits_kl", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex04b_free_bits_kl", free_bits_kl)
 ### BEGIN HIDDEN TESTS
 check("ex04b_free_bits_kl", free_bits_kl, suite="hidden")
@@ -147,7 +164,7 @@ free_bits_kl(kl, 0.5).backward()
 print(kl.grad)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_amortization_gap_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The amortization gap of a linear encoder, derived (2 points)
+# ## 4. The amortization gap of a linear encoder, derived (3 points, derivation)
 #
 # The linear-Gaussian model of lecture 01: $z \sim \mathcal N(0, I_k)$,
 # $x\mid z \sim \mathcal N(Wz + b, \sigma^2 I_d)$, with `W` $(d, k)$, `b` $(d,)$ and `sigma` a
@@ -179,7 +196,7 @@ def amortization_gap(W, b, sigma, A, c, logvar, x):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04b_amortization_gap", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex04b_amortization_gap", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex04b_amortization_gap", amortization_gap)
 ### BEGIN HIDDEN TESTS
 check("ex04b_amortization_gap", amortization_gap, suite="hidden")
@@ -208,6 +225,45 @@ x = torch.randn(4, 3)
 print(amortization_gap(W, b, sigma, A_star, -A_star @ b, logvar_star, x))        # zeros
 print(amortization_gap(W, b, sigma, 1.1 * A_star, -A_star @ b, logvar_star, x))  # positive
 ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. Choose beta: an experiment in posterior collapse (3 points, experiment)
+#
+# `genlab.vae_objectives.linear_beta_vae(seed, settings, scale)` trains a *linear* VAE
+# (encoder mean $Ax$, decoder $\mathcal N(Wz + b, I)$, 6 latent units) by distortion
+# $+\ \beta\cdot$ rate on data whose variances along six directions are `scale` times
+# $(8, 5, 3, 1.2, 0.6, 0.3)$, and returns the variance of each unit's encoder mean over the
+# data: a unit is *active* above 0.01 (question 2). The settings are `(beta, steps, lr)`; the
+# budget is $\beta \le 10$, at most 1000 steps and a learning rate up to 0.1.
+#
+# **Experiment**: find settings with which **exactly 3** units stay active, and return them
+# from `choose_beta_settings(scale)`. At grading, the grader trains with them on 4 seeds you
+# have not seen, for a `scale` you have not seen (between 0.8 and 1.25), in its own process:
+# at least 3 of the 4 runs must end with exactly 3 active units.
+
+# %% nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.vae_objectives import LinearVAESettings, linear_beta_vae
+
+variances = linear_beta_vae(0, LinearVAESettings(beta=1.0, steps=300, lr=0.02))
+print("beta = 1, 300 steps: variance of each unit's mean", [round(float(v), 3) for v in variances])
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_beta_settings(scale):
+    """(beta, steps, lr) with which exactly three of the six units stay active."""
+    ### BEGIN SOLUTION
+    # A direction of variance lambda stays in use while lambda > beta (the decoder's variance
+    # is 1): beta between 1.2 and 3 times scale keeps the three largest. 1.9 is near the
+    # geometric middle, so that the units on either side settle within 800 steps.
+    return (1.9 * scale, 800, 0.02)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04b_beta_collapse", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04b_beta_collapse", choose_beta_settings)
+### BEGIN HIDDEN TESTS
+check("ex04b_beta_collapse", choose_beta_settings, suite="hidden")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04b_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -29,6 +29,24 @@
 # $-\log\sigma(\ell) = \operatorname{softplus}(-\ell)$ and $-\log(1 - \sigma(\ell)) =
 # \operatorname{softplus}(\ell)$ (`torch.nn.functional.softplus`). The written questions at the
 # end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex05_discriminator_loss")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | derivation | 3 |
+# | 5 | debug | 3 |
+# | 6 | experiment | 3 |
+# | check your understanding | written, graded by hand | 5 |
+# | **total** | | **17** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -38,7 +56,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -46,7 +64,7 @@ genlab.plots.use_style()  # the course's figure style: colour-blind safe, opaque
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_discriminator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The discriminator's cost (2 points)
+# ## 1. The discriminator's cost (1 point, transcription)
 #
 # The discriminator is a classifier of real ($x\sim p_{data}$) against generated
 # ($G(z)$) samples, trained with the cross-entropy (slide "Adversarial Learning"):
@@ -68,7 +86,7 @@ def discriminator_loss(real_logits, fake_logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_discriminator_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_discriminator_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex05_discriminator_loss", discriminator_loss)
 ### BEGIN HIDDEN TESTS
 check("ex05_discriminator_loss", discriminator_loss, suite="hidden")
@@ -89,7 +107,7 @@ print(
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_minimax_generator_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The minimax generator cost (2 points)
+# ## 2. The minimax generator cost (1 point, transcription)
 #
 # In the zero-sum game the generator's cost is $J_G = -J_D$; the real-data term does not depend
 # on $G$, so the generator minimises (slide "Learning procedure")
@@ -108,14 +126,14 @@ def minimax_generator_loss(fake_logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_minimax_generator_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_minimax_generator_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex05_minimax_generator_loss", minimax_generator_loss)
 ### BEGIN HIDDEN TESTS
 check("ex05_minimax_generator_loss", minimax_generator_loss, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_non_saturating_loss_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The non-saturating generator cost (2 points)
+# ## 3. The non-saturating generator cost (1 point, transcription)
 #
 # The slide "A better cost function" replaces it by
 #
@@ -133,7 +151,7 @@ def non_saturating_loss(fake_logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_non_saturating_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_non_saturating_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex05_non_saturating_loss", non_saturating_loss)
 ### BEGIN HIDDEN TESTS
 check("ex05_non_saturating_loss", non_saturating_loss, suite="hidden")
@@ -154,15 +172,15 @@ for d in (0.001, 0.1, 0.5, 0.9):
     )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_saturation_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Saturation: the derivative with respect to the logit (2 points)
+# ## 4. Saturation: the derivative with respect to the logit (3 points, derivation)
 #
 # The generator learns only through $\partial J_G / \partial \ell$ (times $\partial \ell /
 # \partial \theta_G$). Write `generator_cost_gradients(fake_logits)`, returning
 # `(minimax_grad, non_saturating_grad)`, each of the shape of `fake_logits`: for every sample,
 # the derivative of *its own* cost, $\frac{\partial}{\partial \ell}\log(1 - \sigma(\ell))$ and
 # $\frac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big)$, at its logit. Derive them by
-# hand (use $\sigma'(\ell) = \sigma(\ell)(1 - \sigma(\ell))$), or use autograd on your costs
-# (then remember that a batch mean gives each sample only $1/B$ of the gradient).
+# hand on paper (the chain rule through the sigmoid) and write the closed forms you find, without
+# autograd: the next cell reads them off to explain saturation.
 
 
 # %% nbgrader={"grade": false, "grade_id": "ex05_saturation_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -174,7 +192,7 @@ def generator_cost_gradients(fake_logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_saturation", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_saturation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex05_saturation", generator_cost_gradients)
 ### BEGIN HIDDEN TESTS
 check("ex05_saturation", generator_cost_gradients, suite="hidden")
@@ -194,6 +212,143 @@ for d, a, b in zip(torch.sigmoid(logits), minimax_grad, non_saturating_grad, str
         f"D(G(z)) = {d.item():<6.4g} d/dlogit: minimax {a.item():+.4f}, "
         f"non-saturating {b.item():+.4f}"
     )
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_gan_loop_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. A GAN loop with planted bugs (3 points, debug)
+#
+# The loop below trains a 1-D GAN on $p_{data} = \mathcal N(\mu, \sigma^2)$: a linear generator
+# $G(z) = az + b$ and a small tanh discriminator, alternating (1) a step of $D$ on $J_D$ and
+# (2) a step of $G$ on the non-saturating cost, as in the slides' learning procedure. It runs
+# without an error, and it is wrong: run it and look at the mean and standard deviation of
+# its samples. There are two bugs (the second shows only once the first is fixed).
+#
+# Write the repaired loop as `train_gan(seed, mu, sigma)` in the answer cell: same networks,
+# same optimisers, same draws in the same order, returning `torch.stack([mean, std])` of
+# 2000 samples of $G$. It is judged by what it does on fresh seeds and fresh $(\mu, \sigma)$:
+# its numbers must land where a correct loop's land (within 0.05).
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_buggy_loop", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import torch.nn.functional as F
+from torch import nn
+
+torch.set_num_threads(1)  # networks this small run fastest on one thread
+
+
+def train_gan_given(seed, mu, sigma):
+    """A 1-D GAN on N(mu, sigma^2); returns [mean, std] of 2000 samples of G."""
+    torch.manual_seed(seed)
+    dt = torch.float64
+    G = nn.Linear(1, 1).to(dt)
+    D = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0)).to(dt)
+    opt_G = torch.optim.Adam(G.parameters(), lr=0.03, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=0.03, betas=(0.5, 0.999))
+    ones = torch.ones(64, dtype=dt)
+    for _ in range(120):
+        opt_G.zero_grad()
+        x = mu + sigma * torch.randn(64, 1, dtype=dt)
+        z = torch.randn(64, 1, dtype=dt)
+        fake = G(z)
+        # (1) update D
+        opt_D.zero_grad()
+        d_loss = F.binary_cross_entropy_with_logits(
+            D(x), ones
+        ) + F.binary_cross_entropy_with_logits(D(fake), ones)
+        d_loss.backward()
+        opt_D.step()
+        # (2) update G: the non-saturating cost
+        g_loss = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+        g_loss.backward()
+        opt_G.step()
+    with torch.no_grad():
+        samples = G(torch.randn(2000, 1, dtype=dt))
+    return torch.stack([samples.mean(), samples.std()])
+
+
+mean, std = train_gan_given(0, 1.0, 0.8).tolist()
+print(f"given loop, data N(1, 0.8^2): samples of G have mean {mean:.2f} and std {std:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_gan_loop_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train_gan(seed, mu, sigma):
+    """The repaired loop: same draws in the same order; returns [mean, std] of G's samples."""
+    ### BEGIN SOLUTION
+    torch.manual_seed(seed)
+    dt = torch.float64
+    G = nn.Linear(1, 1).to(dt)
+    D = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0)).to(dt)
+    opt_G = torch.optim.Adam(G.parameters(), lr=0.03, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=0.03, betas=(0.5, 0.999))
+    ones, zeros = torch.ones(64, dtype=dt), torch.zeros(64, dtype=dt)
+    for _ in range(120):
+        x = mu + sigma * torch.randn(64, 1, dtype=dt)
+        z = torch.randn(64, 1, dtype=dt)
+        fake = G(z)
+        # (1) update D. Bug 1: the fakes' target is 0 (1 is the generator's target).
+        # Bug 2: detach the fakes, so that D's loss does not fill G's gradients
+        opt_D.zero_grad()
+        d_loss = F.binary_cross_entropy_with_logits(
+            D(x), ones
+        ) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
+        d_loss.backward()
+        opt_D.step()
+        # (2) update G, its gradients cleared right before its own backward
+        opt_G.zero_grad()
+        g_loss = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+        g_loss.backward()
+        opt_G.step()
+    with torch.no_grad():
+        samples = G(torch.randn(2000, 1, dtype=dt))
+    return torch.stack([samples.mean(), samples.std()])
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_gan_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex05_gan_loop", train_gan)
+### BEGIN HIDDEN TESTS
+check("ex05_gan_loop", train_gan, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_gan_settings_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. Make the GAN learn: an experiment (3 points, experiment)
+#
+# `genlab.gan.train_linear_gan_1d(seed, mu, sigma, settings)` runs the loop of question 5, done
+# right, with four settings you choose: `(steps, lr_g, lr_d, hidden)`, the number of steps, the
+# two Adam learning rates and the discriminator's width. Its defaults,
+# `genlab.gan.LinearGANSettings()`, stop long before the generator has learned
+# $\mathcal N(\mu, \sigma^2)$. The budget is at most 800 steps, learning rates up to 0.1 and up
+# to 32 units (about a second per run on a laptop).
+#
+# **Experiment**: find settings with which the generator learns, and return them from
+# `choose_gan_settings(mu, sigma)` as a tuple of four numbers. At grading, the grader trains
+# with your settings on 4 seeds you have not seen, for a target you have not seen
+# ($\mu \in [-2, 2]$, $\sigma \in [0.5, 1.5]$), in its own process: at least 3 of the 4 runs
+# must end with the mean of $G$'s samples within $0.15\,\sigma$ of $\mu$ and their standard
+# deviation within 15% of $\sigma$. The check below does the same for one target.
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_gan_settings_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.gan import LinearGANSettings, train_linear_gan_1d
+
+print("defaults:", LinearGANSettings())
+for seed in (1, 2):
+    mean, std = train_linear_gan_1d(seed, 1.5, 0.7).tolist()
+    print(f"seed {seed}, data N(1.5, 0.7^2), default settings: mean {mean:.2f}, std {std:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex05_gan_settings_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_gan_settings(mu, sigma):
+    """(steps, lr_g, lr_d, hidden) with which the 1-D GAN learns N(mu, sigma^2)."""
+    ### BEGIN SOLUTION
+    # The generator's bias must travel up to 2 units at about lr_g per Adam step: 500 steps at
+    # 0.03 leave room to spare; D learns twice as fast, so that it keeps up with G.
+    return (500, 0.03, 0.06, 16)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_gan_settings", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex05_gan_settings", choose_gan_settings)
+### BEGIN HIDDEN TESTS
+check("ex05_gan_settings", choose_gan_settings, suite="hidden")
+### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex05_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

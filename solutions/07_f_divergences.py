@@ -33,6 +33,22 @@
 # check cell below it: ✔, or ✘ with what is wrong. Distributions on $K$ points are tensors
 # `(..., K)` of positive probabilities summing to 1 over the last dimension. The written
 # questions at the end are graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex07_pearson_conjugate")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | derivation | 3 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | check your understanding | written, graded by hand | 8 |
+# | **total** | | **14** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -42,7 +58,7 @@ import torch
 
 import genlab
 import genlab.plots
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -51,7 +67,7 @@ torch.set_default_dtype(torch.float64)
 torch.manual_seed(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_pearson_conjugate_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. The conjugate of Pearson $\chi^2$, over $u > 0$ (2 points)
+# ## 1. The conjugate of Pearson $\chi^2$, over $u > 0$ (3 points, derivation)
 #
 # The Pearson $\chi^2$ row has $f(u) = (u - 1)^2$ and the table prints
 # $f^*(t) = \frac14 t^2 + t$. That is the supremum of $t u - (u-1)^2$ over *all real* $u$,
@@ -72,7 +88,7 @@ def pearson_conjugate(t):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_pearson_conjugate", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex07_pearson_conjugate", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex07_pearson_conjugate", pearson_conjugate)
 ### BEGIN HIDDEN TESTS
 check("ex07_pearson_conjugate", pearson_conjugate, suite="hidden")
@@ -94,7 +110,7 @@ for t in (-5.0, -3.0, -2.0, 0.0, 1.5):
     )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_f_divergence_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. The f-divergence of two distributions on $K$ points (2 points)
+# ## 2. The f-divergence of two distributions on $K$ points (1 point, transcription)
 #
 # $$D_f(P\,\|\,Q) = \sum_{k=1}^K q_k\, f\!\left(\frac{p_k}{q_k}\right).$$
 #
@@ -111,7 +127,7 @@ def f_divergence(f, p, q):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_f_divergence", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex07_f_divergence", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex07_f_divergence", f_divergence)
 ### BEGIN HIDDEN TESTS
 check("ex07_f_divergence", f_divergence, suite="hidden")
@@ -143,7 +159,7 @@ print(
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_fgan_losses_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The f-GAN losses of the reverse-KL row (2 points)
+# ## 3. The f-GAN losses of the reverse-KL row (1 point, transcription)
 #
 # The critic network outputs an unconstrained $V(x) \in \mathbb R$; the output activation $g_f$
 # maps it into the domain of $f^*$, $T = g_f(V)$, and the f-GAN objective (Nowozin et al.,
@@ -173,7 +189,7 @@ def reverse_kl_fgan_losses(real_v, fake_v):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_fgan_losses", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex07_fgan_losses", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex07_fgan_losses", reverse_kl_fgan_losses)
 ### BEGIN HIDDEN TESTS
 check("ex07_fgan_losses", reverse_kl_fgan_losses, suite="hidden")
@@ -193,7 +209,7 @@ print(
 )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_kl_bound_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. The variational lower bound of KL (2 points)
+# ## 4. The variational lower bound of KL (1 point, transcription)
 #
 # For KL, $f(u) = u\log u$ and $f^*(t) = e^{t - 1}$ on all of $\mathbb R$. For distributions on
 # $K$ points and a critic's values $T_k$ at those points, the bound is
@@ -212,7 +228,7 @@ def kl_lower_bound(p, q, T):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_kl_bound", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex07_kl_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex07_kl_bound", kl_lower_bound)
 ### BEGIN HIDDEN TESTS
 check("ex07_kl_bound", kl_lower_bound, suite="hidden")

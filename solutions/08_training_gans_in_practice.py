@@ -25,6 +25,23 @@
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. The written questions at the end are
 # graded by hand.
+#
+# **Points and hints.** Points follow what a question asks: 1 for writing down a formula
+# the sheet prints (transcription), 3 for one you derive first (derivation) or for a
+# training loop you repair (debug), 3 or 4 for an experiment that must reach a stated
+# result. Stuck? `hint("ex08_mode_coverage")` in a scratch cell shows that question's next hint:
+# first a nudge, then the key step, then the shape of the answer. A ✔ means your function
+# passed the visible checks; grading tries more inputs, so it is not yet your grade.
+#
+# | question | kind | points |
+# |---|---|---|
+# | 1 | transcription | 1 |
+# | 2 | transcription | 1 |
+# | 3 | transcription | 1 |
+# | 4 | transcription | 1 |
+# | 5 | derivation | 3 |
+# | check your understanding | written, graded by hand | 7 |
+# | **total** | | **14** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -38,7 +55,7 @@ import torch
 import genlab
 import genlab.plots
 from genlab.gan import make_target
-from genlab.grading import check
+from genlab.grading import check, hint  # noqa: F401 - hint() is for your scratch cells
 
 env = genlab.check_environment("0.1.0")
 print(f"genlab {env.genlab}, torch {env.torch}")
@@ -53,7 +70,7 @@ def discriminator(x, W, b, w):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_mode_coverage_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 1. Mode coverage (2 points)
+# ## 1. Mode coverage (1 point, transcription)
 #
 # The ring target is a mixture of $K$ Gaussians of equal weight $w_k = 1/K$, with means `modes`
 # `(K, 2)` on a circle and standard deviations `stds` `(K,)`. A generator that has *collapsed*
@@ -84,7 +101,7 @@ def mode_coverage(samples, modes, stds, min_share):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_mode_coverage", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_mode_coverage", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex08_mode_coverage", mode_coverage)
 ### BEGIN HIDDEN TESTS
 check("ex08_mode_coverage", mode_coverage, suite="hidden")
@@ -106,7 +123,7 @@ runs = torch.stack([exact, collapsed, diffuse])
 print("modes covered:", mode_coverage(runs, ring.modes, ring.mode_stds, 0.25).tolist())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_label_smoothing_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2. One-sided label smoothing (2 points)
+# ## 2. One-sided label smoothing (1 point, transcription)
 #
 # Salimans et al. (2016) train the discriminator against the soft target $a$ (say 0.9) for
 # real samples instead of 1, and keep the target 0 for fakes. With the binary cross-entropy
@@ -132,7 +149,7 @@ def smoothed_discriminator_loss(real_logits, fake_logits, real_label):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_label_smoothing", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_label_smoothing", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex08_label_smoothing", smoothed_discriminator_loss)
 ### BEGIN HIDDEN TESTS
 check("ex08_label_smoothing", smoothed_discriminator_loss, suite="hidden")
@@ -154,7 +171,7 @@ for a in (1.0, 0.9, 0.7):
     print(f"real_label {a}: best D = {torch.sigmoid(logit).item():.4f} (a / 2 = {a / 2})")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_r1_penalty_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. The R1 gradient penalty (2 points)
+# ## 3. The R1 gradient penalty (1 point, transcription)
 #
 # Mescheder et al. (2018) stabilise training by penalising the discriminator's gradient on the
 # real data (added to $J_D$ with a weight $\gamma$):
@@ -180,7 +197,7 @@ def r1_penalty(x_real, W, b, w):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_r1_penalty", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_r1_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex08_r1_penalty", r1_penalty)
 ### BEGIN HIDDEN TESTS
 check("ex08_r1_penalty", r1_penalty, suite="hidden")
@@ -205,7 +222,7 @@ for _ in range(50):
 print(f"after 50 steps down the penalty: mean R1 = {r1_penalty(x_real, W, b, w).mean().item():.4f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_feature_matching_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Feature matching (2 points)
+# ## 4. Feature matching (1 point, transcription)
 #
 # Instead of fooling the discriminator outright, the generator can match the statistics of an
 # intermediate layer $f$ of it on real and on generated data (Salimans et al. 2016, Sec. 3.1):
@@ -225,7 +242,7 @@ def feature_matching_loss(real_features, fake_features):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_feature_matching", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_feature_matching", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check("ex08_feature_matching", feature_matching_loss)
 ### BEGIN HIDDEN TESTS
 check("ex08_feature_matching", feature_matching_loss, suite="hidden")
@@ -253,6 +270,45 @@ for _ in range(500):
         mu -= 0.05 * grad_mu
         s -= 0.05 * grad_s
 print(f"mu = {mu.item():.3f}, s = {s.item():.3f}; feature-matching loss {loss.item():.2e}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_smoothed_optimal_discriminator_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. The optimal discriminator under label smoothing, derived (3 points, derivation)
+#
+# Question 2's loss changes the discriminator's target, so it changes the discriminator that
+# minimises it. **Derive** $D^*_a(x)$, the minimiser of $J_D^a$ over all functions $D$, pointwise
+# in $x$ as the slides did for $J_D$ (its formula is not printed), and write
+# `smoothed_optimal_discriminator(p_data, p_g, real_label)` for two distributions on $K$
+# points (`(K,)` each, every probability positive) and $a$ = `real_label`, returning
+# $D^*_a$ at the $K$ points, `(K,)`.
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_smoothed_optimal_discriminator_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def smoothed_optimal_discriminator(p_data, p_g, real_label):
+    """D*_a at each of K points: the minimiser of the one-sided smoothed J_D."""
+    ### BEGIN SOLUTION
+    # At one x: -(a p log D + ((1 - a) p + q) log(1 - D)); setting its derivative in D to zero,
+    # a p / D = ((1 - a) p + q) / (1 - D), gives D* = a p / (p + q).
+    return real_label * p_data / (p_data + p_g)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_smoothed_optimal_discriminator", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex08_smoothed_optimal_discriminator", smoothed_optimal_discriminator)
+### BEGIN HIDDEN TESTS
+check("ex08_smoothed_optimal_discriminator", smoothed_optimal_discriminator, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Where the data dominate, the smoothed $D^*$ stops at $a$ instead of running to 1: the
+# discriminator is never pushed to be fully confident (its logit stays finite); where $p_{data} = 0$ it is
+# still 0, which is why the smoothing is one-sided (smoothing the fakes' target too would
+# reward generated samples where there are no data).
+
+# %%
+p_data = torch.tensor([0.90, 0.09, 0.01], dtype=torch.float64)
+p_g = torch.tensor([0.01, 0.09, 0.90], dtype=torch.float64)
+print("a = 1.0:", smoothed_optimal_discriminator(p_data, p_g, 1.0))
+print("a = 0.9:", smoothed_optimal_discriminator(p_data, p_g, 0.9))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -15,7 +15,14 @@ PACKAGE = Path(genlab.__file__).parent
 # lower layers never import higher ones (ARCHITECTURE.md)
 LAYERS = [
     {"genlab._checks", "genlab._io", "genlab.device"},
-    {"genlab.losses", "genlab.estimators", "genlab.divergences", "genlab.theory", "genlab.metrics"},
+    {
+        "genlab.losses",
+        "genlab.estimators",
+        "genlab.divergences",
+        "genlab.theory",
+        "genlab.optima",
+        "genlab.metrics",
+    },
     {"genlab.data", "genlab.models"},
     {"genlab.train", "genlab.checkpoint", "genlab.gan"},
 ]

@@ -61,6 +61,21 @@ def test_gaussian_kl_matches_torch_distributions():
     assert (kl >= 0).all()
 
 
+def test_gaussian_kl_between_two_diagonal_gaussians_matches_torch_distributions():
+    mu, logvar = randn(2, 3, 4, seed=5), randn(2, 3, 4, seed=6)
+    mu_p, logvar_p = randn(3, 4, seed=7), randn(3, 4, seed=8)  # broadcast over the batch
+    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)
+    p = Independent(Normal(mu_p.expand_as(mu), torch.exp(0.5 * logvar_p).expand_as(mu)), 1)
+    kl = gaussian_kl(mu, logvar, mu_p, logvar_p)
+    torch.testing.assert_close(kl, kl_divergence(q, p))
+    zeros = torch.zeros_like(mu)
+    torch.testing.assert_close(gaussian_kl(mu, logvar, zeros, zeros), gaussian_kl(mu, logvar))
+    with pytest.raises(ValueError, match="together"):
+        gaussian_kl(mu, logvar, mu_p)
+    with pytest.raises(ValueError, match="logvar_p must broadcast"):
+        gaussian_kl(mu, logvar, mu_p, randn(5, seed=9))
+
+
 def test_gaussian_kl_is_zero_at_the_prior():
     assert gaussian_kl(torch.zeros(5, 3, dtype=F64), torch.zeros(5, 3, dtype=F64)).abs().max() == 0
 

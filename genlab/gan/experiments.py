@@ -17,6 +17,7 @@ from torch.distributions import Distribution, Normal
 
 from genlab import losses
 from genlab._checks import choice, positive, positive_int
+from genlab.device import one_thread
 from genlab.divergences import F_DIVERGENCES
 from genlab.gan.config import GANTrainConfig, default_setup, init_gan
 from genlab.gan.densities import kde
@@ -298,3 +299,132 @@ def dcgan_digits_run(
     return DigitsRun(
         quality, config.steps, seconds, classifier.test_accuracy, raw_quality, samples.cpu()
     )
+
+
+class LinearGANSettings(NamedTuple):
+    """The settings exercise 05 lets a student choose for :func:`train_linear_gan_1d`."""
+
+    steps: int = 150
+    lr_g: float = 0.005
+    lr_d: float = 0.01
+    hidden: int = 8
+
+
+LINEAR_GAN_BUDGET = LinearGANSettings(steps=800, lr_g=0.1, lr_d=0.1, hidden=32)  # the maxima
+
+
+def train_linear_gan_1d(
+    seed: int, mu: float, sigma: float, settings: Sequence[float] | None = None
+) -> torch.Tensor:
+    r"""Train the 1-D GAN of exercise 05 on :math:`\mathcal N(\mu, \sigma^2)` and return the
+    mean and standard deviation of 2000 samples of its generator, ``(2,)``.
+
+    The generator is linear, :math:`G(z) = az + b`, so it can match the data exactly; the
+    discriminator is one tanh layer of ``settings.hidden`` units. Each step draws 64 data
+    points and 64 noise values, takes one Adam step of D on :math:`J_D` (fakes detached), then
+    one of G on the non-saturating cost, in float64 (``betas = (0.5, 0.999)``), every draw
+    from torch's generator seeded with ``seed`` (restored afterwards). Settings above
+    :data:`LINEAR_GAN_BUDGET` are refused (ValueError): that keeps a run to about a second.
+    ``settings``: a :class:`LinearGANSettings` or a tuple in its order (None: the defaults).
+    """
+    settings = LinearGANSettings() if settings is None else LinearGANSettings(*settings)
+    steps, hidden = int(settings.steps), int(settings.hidden)
+    for name, value, cap in zip(settings._fields, settings, LINEAR_GAN_BUDGET, strict=True):
+        if not 0 < value <= cap:
+            raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
+    with (
+        one_thread(),
+        torch.random.fork_rng(devices=[]),
+    ):  # torch's global generator, restored after
+        torch.manual_seed(seed)
+        dt = torch.float64
+        G = nn.Linear(1, 1).to(dt)
+        D = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1), nn.Flatten(0))
+        D = D.to(dt)
+        opt_G = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=(0.5, 0.999))
+        opt_D = torch.optim.Adam(D.parameters(), lr=settings.lr_d, betas=(0.5, 0.999))
+        ones, zeros = torch.ones(64, dtype=dt), torch.zeros(64, dtype=dt)
+        bce = nn.functional.binary_cross_entropy_with_logits
+        for _ in range(steps):
+            x = mu + sigma * torch.randn(64, 1, dtype=dt)
+            z = torch.randn(64, 1, dtype=dt)
+            # (1) update D: real -> 1, fake -> 0
+            opt_D.zero_grad()
+            (bce(D(x), ones) + bce(D(G(z).detach()), zeros)).backward()
+            opt_D.step()
+            # (2) update G: the non-saturating cost
+            opt_G.zero_grad()
+            bce(D(G(z)), ones).backward()
+            opt_G.step()
+        with torch.no_grad():
+            samples = G(torch.randn(2000, 1, dtype=dt))
+        return torch.stack([samples.mean(), samples.std()])
+
+
+class DiscriminatorSettings(NamedTuple):
+    """The settings exercise 06 lets a student choose for :func:`fit_discriminator_1d`."""
+
+    steps: int = 20
+    lr: float = 0.005
+    hidden: int = 8
+    batch: int = 64
+
+
+DISCRIMINATOR_BUDGET = DiscriminatorSettings(steps=800, lr=0.1, hidden=32, batch=256)
+
+
+class DiscriminatorFit1D(NamedTuple):
+    """A discriminator trained between two fixed Gaussians, on a grid, next to :math:`D^*`."""
+
+    grid: torch.Tensor  # (101,) spanning both Gaussians' mean +- 2 std
+    d: torch.Tensor
+    d_star: torch.Tensor
+
+    @property
+    def error(self) -> torch.Tensor:
+        """The mean of :math:`|D - D^*|` over the grid."""
+        return (self.d - self.d_star).abs().mean()
+
+
+def fit_discriminator_1d(
+    seed: int,
+    p_data: tuple[float, float],
+    p_g: tuple[float, float],
+    settings: Sequence[float] | None = None,
+) -> DiscriminatorFit1D:
+    r"""Train a discriminator (one tanh layer of ``settings.hidden`` units) between
+    :math:`p_{data} = \mathcal N(\mu, \sigma^2)` and a *frozen* :math:`p_G`, each given as
+    ``(mu, sigma)``, by Adam on :math:`J_D` with fresh batches of ``settings.batch`` from each,
+    for ``settings.steps`` steps; float64, every draw from torch's generator seeded with
+    ``seed`` (restored afterwards). Returns it on a grid next to :math:`D^*` (lecture 06,
+    Goodfellow et al. 2014, Prop. 1). Settings above :data:`DISCRIMINATOR_BUDGET` are refused
+    (ValueError); ``settings`` is a :class:`DiscriminatorSettings` or a tuple in its order.
+    """
+    settings = DiscriminatorSettings() if settings is None else DiscriminatorSettings(*settings)
+    for name, value, cap in zip(settings._fields, settings, DISCRIMINATOR_BUDGET, strict=True):
+        if not 0 < value <= cap:
+            raise ValueError(f"settings.{name} must be in (0, {cap}]; got {value!r}")
+    steps, hidden, batch = int(settings.steps), int(settings.hidden), int(settings.batch)
+    (mu_d, sigma_d), (mu_g, sigma_g) = p_data, p_g
+    dt = torch.float64
+    with one_thread(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        D = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1), nn.Flatten(0))
+        D = D.to(dt)
+        optimizer = torch.optim.Adam(D.parameters(), lr=settings.lr, betas=(0.5, 0.999))
+        for _ in range(steps):
+            x = mu_d + sigma_d * torch.randn(batch, 1, dtype=dt)
+            fake = mu_g + sigma_g * torch.randn(batch, 1, dtype=dt)
+            optimizer.zero_grad()
+            losses.discriminator_loss(D(x), D(fake)).backward()
+            optimizer.step()
+    low = min(mu_d - 2 * sigma_d, mu_g - 2 * sigma_g)
+    high = max(mu_d + 2 * sigma_d, mu_g + 2 * sigma_g)
+    grid = torch.linspace(low, high, 101, dtype=dt)
+    with torch.no_grad():
+        d = torch.sigmoid(D(grid[:, None]))
+    d_star = optimal_discriminator(
+        Normal(torch.tensor(mu_d, dtype=dt), torch.tensor(sigma_d, dtype=dt)),
+        Normal(torch.tensor(mu_g, dtype=dt), torch.tensor(sigma_g, dtype=dt)),
+    )(grid)
+    return DiscriminatorFit1D(grid, d, d_star)

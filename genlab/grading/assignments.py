@@ -44,6 +44,8 @@ __all__ = [
     "generate_exercises",
     "nbgrader_metadata",
     "parse_test_cell",
+    "points_table",
+    "question_kind",
     "validate",
 ]
 
@@ -369,3 +371,26 @@ class Assignment:
     @property
     def max_points(self) -> float:
         return sum(q.points for q in self.graded) + sum(q.points for q in self.manual)
+
+
+def question_kind(question: GradedQuestion) -> str:
+    """The kind (transcription, derivation, experiment, debug) of the question a test cell
+    checks: the kind its registered questions share."""
+    from genlab.grading.checks import get_question
+
+    kinds = {get_question(p.question).kind for p in question.probes}
+    if len(kinds) != 1:
+        raise ValueError(f"test cell {question.grade_id!r} mixes kinds of questions: {kinds}")
+    return kinds.pop()
+
+
+def points_table(assignment: Assignment) -> str:
+    """The markdown table of a sheet's points, question by question, as its first cell shows it
+    (a test keeps the two equal)."""
+    lines = ["| question | kind | points |", "|---|---|---|"]
+    for number, question in enumerate(assignment.graded, 1):
+        lines.append(f"| {number} | {question_kind(question)} | {question.points:g} |")
+    manual = sum(q.points for q in assignment.manual)
+    lines.append(f"| check your understanding | written, graded by hand | {manual:g} |")
+    lines.append(f"| **total** | | **{assignment.max_points:g}** |")
+    return "\n".join(lines)

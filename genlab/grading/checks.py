@@ -29,6 +29,7 @@ from genlab.grading.probe import Answer, probe
 from genlab.grading.protocol import NamedFunction, Opaque
 
 __all__ = [
+    "KINDS",
     "SUITES",
     "CheckFailed",
     "Mistake",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 SUITES = ("visible", "hidden")
+# What a question asks of the student, and the points each kind is worth: retyping a printed
+# formula, deriving one that is not printed, running an experiment that must reach a result,
+# repairing a training loop with planted bugs.
+KINDS = {"transcription": (1,), "derivation": (3,), "experiment": (3, 4), "debug": (3,)}
 _DEFAULT_SEEDS = {"visible": 0, "hidden": 10_000}
 
 
@@ -66,7 +71,10 @@ class Mistake:
 @dataclass(frozen=True)
 class Question:
     """One auto-graded question: the student writes a function that must behave like
-    ``reference`` on the inputs that ``inputs(generator, case, suite)`` draws."""
+    ``reference`` on the inputs that ``inputs(generator, case, suite)`` draws.
+
+    ``kind`` is one of :data:`KINDS`; ``hints`` go from a conceptual nudge to the key step to
+    the shape of the answer, never its code (:func:`genlab.grading.hints.hint` shows them)."""
 
     id: str
     reference: Callable[..., object]
@@ -80,6 +88,15 @@ class Question:
     cases: Mapping[str, int] = field(
         default_factory=lambda: MappingProxyType({"visible": 3, "hidden": 6})
     )
+    kind: str = "transcription"
+    hints: tuple[str, ...] = ()
+    # an experiment is judged by what its result achieves, not by a reference's value:
+    # outcome(inputs, value) -> None if it reached the target, else what it missed
+    outcome: Callable[[Mapping[str, object], object], str | None] | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
 
 
 @dataclass(frozen=True)
@@ -404,6 +421,14 @@ def judge(
             f"changes its input {which} in place (an in-place operation such as `+=` or "
             "`.exp_()`); compute new tensors instead"
         )
+    if question.outcome is not None:  # no reference run: the target is stated, not computed
+        try:  # numbers and settings compare with ==, tensors with _close
+            same = _close(answer.value, answer.again, 0.0, 0.0) or answer.value == answer.again
+        except (RuntimeError, TypeError):
+            same = False
+        if not same:
+            return "returns different results for the same inputs: it must be deterministic"
+        return question.outcome(inputs, answer.value)
     if reference is None:
         reference = probe(question.reference, inputs, question.grad_args)
     if reference.error is not None:  # pragma: no cover - a broken question
@@ -451,10 +476,29 @@ def evaluate(
             every_case = problem.startswith(("not answered yet", "no function named"))
             where = "" if every_case else f" [case {case + 1} of {len(all_inputs)}]"
             return Verdict(question.id, False, f"{problem}{where}", len(all_inputs))
+    return Verdict(
+        question.id, True, passed_message(question, suite, len(all_inputs)), len(all_inputs)
+    )
+
+
+def passed_message(question: Question, suite: str, n: int) -> str:
+    """What a pass proves: these inputs, not the grade (grading draws fresh inputs)."""
     what = "values and gradients" if question.grad_args else "values"
-    tests = "hidden tests" if suite == "hidden" else "random inputs"
-    message = f"correct ({what} match genlab's reference on {len(all_inputs)} {tests})"
-    return Verdict(question.id, True, message, len(all_inputs))
+    inputs = f"{n} random input{'s' if n != 1 else ''}"
+    if question.outcome is not None:
+        runs = f"its runs reached the target on {n} draw{'s' if n != 1 else ''} of fresh seeds"
+        if suite == "hidden":
+            return f"passed the hidden tests ({runs}); grading draws fresh seeds"
+        return f"passed the visible check ({runs}); more seeds are tried at grading"
+    if suite == "hidden":
+        return (
+            f"passed the hidden tests ({what} match genlab's reference on {inputs}); "
+            "grading draws fresh inputs"
+        )
+    return (
+        f"passed the visible checks ({what} match genlab's reference on {inputs}); "
+        "more inputs are tried at grading"
+    )
 
 
 def check(

@@ -47,20 +47,40 @@ class ELBO(NamedTuple):
 # ------------------------------------------------------------------------------------ the VAE
 
 
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def gaussian_kl(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    mu_p: torch.Tensor | None = None,
+    logvar_p: torch.Tensor | None = None,
+) -> torch.Tensor:
     r"""KL divergence from :math:`q = \mathcal N(\mu, \operatorname{diag} e^{\text{logvar}})` to
-    :math:`p = \mathcal N(0, I)`, summed over the last dim: ``(..., D) -> (...)``.
+    :math:`p = \mathcal N(0, I)`, or to :math:`p = \mathcal N(\mu_p, \operatorname{diag}
+    e^{\text{logvar}_p})` when ``mu_p`` and ``logvar_p`` are given; summed over the last dim:
+    ``(..., D) -> (...)``.
 
     .. math::
         D_{KL}(q \,\|\, p) = \frac12 \sum_{j=1}^{D} \left(\mu_j^2 + \sigma_j^2 - 1
-            - \log \sigma_j^2\right)
+            - \log \sigma_j^2\right), \qquad
+        D_{KL}(q \,\|\, p) = \frac12 \sum_{j=1}^{D} \left(\frac{\sigma_j^2
+            + (\mu_j - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1 + \log\frac{\sigma_{p,j}^2}{\sigma_j^2}
+            \right)
 
     Source: slide "1D Gaussian Case" (which writes :math:`-D_{KL}`); Kingma & Welling 2014,
-    App. B. Returns the positive KL.
+    App. B; the general form from :math:`\mathbb E_q[(z - m)^2] = \sigma^2 + (\mu - m)^2`.
+    Returns the positive KL.
     """
     gaussian_args(mu, logvar)
-    # Kingma & Welling 2014, App. B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # (..., D) -> (...)
+    if mu_p is None and logvar_p is None:
+        # Kingma & Welling 2014, App. B: -KL = 1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # (..., D) -> (...)
+    if mu_p is None or logvar_p is None:
+        raise ValueError("mu_p and logvar_p must be given together (or neither, for N(0, I))")
+    for name, value in (("mu_p", mu_p), ("logvar_p", logvar_p)):
+        tensor_arg(name, value)
+        broadcasts_to(name, value, mu.shape)
+    ratio = torch.exp(logvar - logvar_p)  # sigma^2 / sigma_p^2
+    mahalanobis = (mu - mu_p).pow(2) * torch.exp(-logvar_p)
+    return 0.5 * (ratio + mahalanobis - 1.0 - (logvar - logvar_p)).sum(-1)
 
 
 def _gaussian_nll_terms(x, mu, logvar):

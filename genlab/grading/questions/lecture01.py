@@ -63,6 +63,15 @@ def _joint_inputs(g, case, suite):
 register(
     Question(
         id="ex01_log_joint",
+        kind="transcription",
+        hints=(
+            "log p(x, z) = log p(x | z) + log p(z): two Gaussian log-densities, one over the d "
+            "coordinates of x, one over the k coordinates of z.",
+            "Each log-density is a sum over its own last dimension; Wz + b for a batch of z is z "
+            "@ W.T + b, and it broadcasts when z has extra leading dimensions.",
+            "The answer has the shape of x's batch: -||x - Wz - b||^2 / (2 sigma^2) - d log sigma "
+            "- d/2 log 2 pi, plus -||z||^2 / 2 - k/2 log 2 pi.",
+        ),
         reference=_log_joint,
         inputs=_joint_inputs,
         mistakes=(
@@ -125,6 +134,15 @@ def _posterior_inputs(g, case, suite):
 register(
     Question(
         id="ex01_posterior",
+        kind="transcription",
+        hints=(
+            "The posterior of a linear-Gaussian model is Gaussian; its covariance does not depend "
+            "on x, only its mean does.",
+            "Form M = W^T W + sigma^2 I (k x k) once; M^{-1} W^T (x - b) for every row of x is a "
+            "linear solve, not a loop.",
+            "mean has one row per data point (n, k); cov is sigma^2 M^{-1}, one (k, k) matrix "
+            "shared by all.",
+        ),
         reference=_posterior,
         inputs=_posterior_inputs,
         fields=("mean", "cov"),
@@ -211,6 +229,15 @@ def _elbo_mistake(kind):
 register(
     Question(
         id="ex01_elbo",
+        kind="transcription",
+        hints=(
+            "The ELBO is an expectation under q of log p(x, z) - log q(z | x); a Monte Carlo "
+            "estimate averages that difference over the L draws.",
+            "Build z = m + exp(logvar / 2) * eps with shape (L, n, k); log q is a diagonal "
+            "Gaussian log-density summed over k.",
+            "Average over the first (sample) dimension only, leaving one value per data point, "
+            "(n,).",
+        ),
         reference=_elbo,
         inputs=_elbo_inputs,
         mistakes=(
@@ -295,6 +322,17 @@ def _sigma_squared(x, m, S):
 register(
     Question(
         id="ex01_m_step",
+        kind="derivation",
+        hints=(
+            "The M step maximises the expected complete-data log-likelihood: it is a least- "
+            "squares regression of x on z, except that z is only known through its posterior mean "
+            "and covariance.",
+            "Differentiate sum_i E_q[log N(x_i; W z_i + b, sigma^2 I)] with respect to [W, b]: "
+            "the normal equations need E[z~] and E[z~ z~^T], and E[z z^T] = m m^T + S, not m m^T.",
+            "W~ = (sum_i x_i E[z~_i]^T)(sum_i E[z~_i z~_i^T])^{-1}; sigma^2 is the expected "
+            "squared residual averaged over all n d entries, and the expectation adds a trace "
+            "term with S.",
+        ),
         reference=_m_step,
         inputs=_m_step_inputs,
         fields=("W", "b", "sigma"),

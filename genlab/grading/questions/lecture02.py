@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from genlab.estimators import optimal_baseline
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.protocol import TEST_FUNCTIONS
 from genlab.grading.questions._inputs import dtype_for, randn, uniform
@@ -44,6 +45,12 @@ def _reparam_inputs(g, case, suite):
 register(
     Question(
         id="ex02_reparameterize",
+        kind="transcription",
+        hints=(
+            "A draw of N(mu, sigma^2) is a shifted and scaled standard-normal draw.",
+            "sigma = exp(logvar / 2): half the log-variance, exponentiated.",
+            "One line, elementwise in mu, logvar and eps, with no new random numbers.",
+        ),
         reference=reparameterize,
         inputs=_reparam_inputs,
         grad_args=("mu", "logvar"),
@@ -139,6 +146,15 @@ def _score_variant(kind):
 register(
     Question(
         id="ex02_score_function",
+        kind="transcription",
+        hints=(
+            "The score-function estimator multiplies the function's value by the gradient of log "
+            "q at the same sample; it never differentiates f.",
+            "Rebuild z from eps, then evaluate f(z) and both scores (z - mu)/sigma^2 and ((z - "
+            "mu)^2/sigma^2 - 1)/2 at every sample.",
+            "Two tensors of mu's shape: each a mean over the L samples (the first dimension) of "
+            "f(z) times a score.",
+        ),
         reference=_score_function,
         inputs=_estimator_inputs,
         fields=("grad_mu", "grad_logvar"),
@@ -201,6 +217,14 @@ def _pathwise_variant(kind):
 register(
     Question(
         id="ex02_pathwise",
+        kind="transcription",
+        hints=(
+            "After reparameterization the randomness is in eps only, so the gradient can go "
+            "inside the expectation and autograd can compute it.",
+            "Make fresh leaves of mu and logvar that require a gradient, build z from eps, and "
+            "differentiate the sum over elements of the mean over samples of f(z).",
+            "torch.autograd.grad returns the pair (grad_mu, grad_logvar), each of mu's shape.",
+        ),
         reference=_pathwise,
         inputs=_estimator_inputs,
         fields=("grad_mu", "grad_logvar"),
@@ -263,6 +287,14 @@ def _stats_variant(kind):
 register(
     Question(
         id="ex02_estimator_stats",
+        kind="transcription",
+        hints=(
+            "The R estimates are independent draws of one estimator: summarise them along the "
+            "first dimension.",
+            "The unbiased variance divides by R - 1 (torch.var's default); the standard error is "
+            "the spread of the mean of R draws.",
+            "Three tensors of shape estimates.shape[1:]: mean, variance, and sqrt(variance / R).",
+        ),
         reference=_estimator_stats,
         inputs=_stats_inputs,
         fields=("mean", "variance", "standard_error"),
@@ -286,5 +318,102 @@ register(
                 "standard_error: divide the standard deviation by sqrt(R), not by R",
             ),
         ),
+    )
+)
+
+
+# ----------------------------------------------------- the variance-optimal baseline, derived
+
+
+def _left_out(weights, values):
+    """Per sample l, sum_j w_j v_j / sum_j w_j over the other samples j != l: (L, ...)."""
+    wv = weights * values
+    return (wv.sum(0) - wv) / (weights.sum(0) - weights)
+
+
+def _baseline_variant(kind):
+    """The score-function estimator with the baseline of a plausible wrong derivation; each
+    sample's baseline from the other samples (leave-one-out), except in "all_samples"."""
+
+    def estimate(f, mu, logvar, eps):
+        var = torch.exp(logvar)
+        z = reparameterize(mu.expand_as(eps), logvar.expand_as(eps), eps)  # (L, ...)
+        fz = f(z)
+        scores = ((z - mu) / var, 0.5 * ((z - mu) ** 2 / var - 1.0))  # d log q / d(mu, logvar)
+        grads = []
+        for s in scores:
+            b = {
+                "optimal": lambda s: optimal_baseline(fz, s, leave_one_out=True),
+                "all_samples": lambda s: optimal_baseline(fz, s),
+                "mean_f": lambda s: _left_out(torch.ones_like(fz), fz),
+                "slope": lambda s: _left_out(s**2, fz / s),  # sum f s / sum s^2
+                "shared": lambda s: optimal_baseline(fz, scores[0], leave_one_out=True),
+                "unsquared": lambda s: _left_out(s.abs(), fz),
+                "none": lambda s: 0.0,
+            }[kind](s)
+            grads.append(((fz - b) * s).mean(0))  # (L, ...) -> (...)
+        return tuple(grads)
+
+    return estimate
+
+
+def _baseline_inputs(g, case, suite):
+    inputs = _estimator_inputs(g, case, suite)
+    L = (9, 4, 16, 6, 25, 5)[case % 6] if suite == "hidden" else (12, 5, 8)[case % 3]
+    inputs["eps"] = randn(g, L, *inputs["mu"].shape, dtype=inputs["mu"].dtype)
+    return inputs
+
+
+register(
+    Question(
+        id="ex02_optimal_baseline",
+        kind="derivation",
+        hints=(
+            "A constant b leaves the estimator unbiased because E[s] = 0 for a score s. So among "
+            "all constants, pick the one that makes the variance of one sample's term (f - b) s "
+            "smallest; each parameter has its own score, so its own b.",
+            "Write Var[(f - b) s] = E[(f - b)^2 s^2] - (E[(f - b) s])^2. The second term does not "
+            "depend on b (E[s] = 0); differentiate the first with respect to b and set it to 0.",
+            "The optimal b is a ratio of two expectations, a weighted average of f whose weights "
+            "come from the score. For sample l, estimate both expectations from the other L - 1 "
+            "samples (a sum over all minus sample l's own term), then average (f - b) s.",
+        ),
+        reference=_baseline_variant("optimal"),
+        inputs=_baseline_inputs,
+        fields=("grad_mu", "grad_logvar"),
+        mistakes=(
+            Mistake(
+                _baseline_variant("mean_f"),
+                "b = the mean of f(z) is the usual baseline, but not the variance-optimal one: "
+                "minimising E[(f - b)^2 s^2] over b weights f by s^2, b* = E[f s^2] / E[s^2]",
+            ),
+            Mistake(
+                _baseline_variant("slope"),
+                "E[f s] / E[s^2] is the slope of f regressed on s (the coefficient of s as a "
+                "control variate), not the baseline: the variance of (f - b) s is minimised by "
+                "b* = E[f s^2] / E[s^2]",
+            ),
+            Mistake(
+                _baseline_variant("shared"),
+                "grad_logvar: you used the baseline of mu for logvar too; each parameter has its "
+                "own score s, so its own b* = E[f s^2] / E[s^2]",
+            ),
+            Mistake(
+                _baseline_variant("unsquared"),
+                "the weights of f in b* are s^2, not |s|: differentiate E[(f - b)^2 s^2] in b",
+            ),
+            Mistake(
+                _baseline_variant("all_samples"),
+                "b* is right, but each sample's baseline must leave that sample out: estimated "
+                "from all L samples it depends on sample l and biases the estimate",
+            ),
+            Mistake(
+                _baseline_variant("none"),
+                "that is the plain score-function estimator of question 2: subtract the "
+                "variance-optimal baseline from f(z) first",
+            ),
+        ),
+        rtol=1e-6,
+        atol=1e-9,
     )
 )

@@ -14,8 +14,10 @@ import torch
 import torch.nn.functional as F
 
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import bernoulli_nll, elbo, gaussian_kl, gaussian_nll
+from genlab.vae_objectives import linear_beta_vae
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -49,6 +51,14 @@ def _kl_terms(mu, var, log_var):
 register(
     Question(
         id="ex03_gaussian_kl",
+        kind="transcription",
+        hints=(
+            "The KL of a diagonal Gaussian to N(0, I) is a sum of independent one-dimensional "
+            "KLs, one per latent dimension.",
+            "sigma^2 = exp(logvar) and log sigma^2 = logvar itself: no log or sqrt is needed.",
+            "One value per sample: one half of a sum over the last dimension of four terms, and "
+            "it is 0 when mu = 0 and logvar = 0.",
+        ),
         reference=gaussian_kl,
         inputs=_kl_inputs,
         grad_args=("mu", "logvar"),
@@ -115,6 +125,15 @@ def _sq(x, mu):
 register(
     Question(
         id="ex03_least_squares_nll",
+        kind="transcription",
+        hints=(
+            "With a fixed variance, the Gaussian negative log-likelihood is a scaled squared "
+            "error plus a constant.",
+            "sigma2 is the variance (not the standard deviation); the constant is D/2 log(2 pi "
+            "sigma2) for D coordinates.",
+            "Sum over the last dimension: ||x - mu||^2 / (2 sigma2) plus the constant, one value "
+            "per sample.",
+        ),
         reference=_least_squares_nll,
         inputs=_nll_inputs,
         grad_args=("mu",),
@@ -173,6 +192,13 @@ def _naive_bernoulli(x, logits):
 register(
     Question(
         id="ex03_bernoulli_nll",
+        kind="transcription",
+        hints=(
+            "Logits are log-odds: never turn them into probabilities and take logs, that "
+            "overflows for large |logits|.",
+            "-log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).",
+            "A sum over the last dimension of x times one softplus plus (1 - x) times the other.",
+        ),
         reference=bernoulli_nll,
         inputs=_bernoulli_inputs,
         grad_args=("logits",),
@@ -256,6 +282,15 @@ def _elbo_variant(kind):
 register(
     Question(
         id="ex03_elbo",
+        kind="transcription",
+        hints=(
+            "The ELBO is minus the KL plus the reconstruction log-likelihood; the loss is its "
+            "negative.",
+            "Reuse your two functions: the regularization term is -KL, the reconstruction term is "
+            "-NLL of x under N(x_hat, sigma2 I).",
+            "Return (regularization + reconstruction, regularization, reconstruction), each of "
+            "shape (B,).",
+        ),
         reference=_elbo,
         inputs=_elbo_inputs,
         fields=("elbo", "regularization", "reconstruction"),
@@ -278,5 +313,139 @@ register(
             ),
         ),
         nan_hint="exp(logvar) is finite for every logvar.",
+    )
+)
+
+
+# ------------------------------------------------------ the KL between two Gaussians, derived
+
+
+def _kl_pair_inputs(g, case, suite):
+    shape, dtype = _shape(case, suite), dtype_for(case, suite)
+    low, high = (-6.0, 3.0) if suite == "hidden" else (-2.0, 1.5)
+    return {
+        "mu_q": randn(g, *shape, scale=1.5, dtype=dtype),
+        "logvar_q": uniform(g, *shape, low=low, high=high, dtype=dtype),
+        "mu_p": randn(g, *shape, dtype=dtype),
+        "logvar_p": uniform(g, *shape, low=-1.5, high=1.5, dtype=dtype),
+    }
+
+
+def _kl_pair_terms(mu_q, lv_q, mu_p, lv_p, *, mean_over=None, log_sign=1.0):
+    mean_term = (mu_q - mu_p) ** 2 * (torch.exp(-lv_p) if mean_over is None else mean_over)
+    return torch.exp(lv_q - lv_p) + mean_term - 1.0 - log_sign * (lv_q - lv_p)
+
+
+register(
+    Question(
+        id="ex03_gaussian_kl_pair",
+        kind="derivation",
+        hints=(
+            "Start from the definition, KL(q || p) = E_q[log q(z) - log p(z)], one latent "
+            "dimension at a time: the dimensions are independent, so their KLs add up.",
+            "In one dimension, log N(z; m, s^2) = -(z - m)^2 / (2 s^2) - 1/2 log(2 pi s^2), and "
+            "under q the only expectation you need is E_q[(z - m)^2] = sigma_q^2 + (mu_q - m)^2, "
+            "for m = mu_q and for m = mu_p.",
+            "Per dimension: one half of (a variance ratio + a squared mean difference measured "
+            "in units of the prior's variance - 1 + a log of a variance ratio); with mu_p = 0 and "
+            "logvar_p = 0 it must reduce to question 1.",
+        ),
+        reference=gaussian_kl,
+        inputs=_kl_pair_inputs,
+        grad_args=("mu_q", "logvar_q", "mu_p", "logvar_p"),
+        mistakes=(
+            Mistake(
+                lambda mq, lq, mp, lp: gaussian_kl(mp, lp, mq, lq),
+                "you computed KL(p || q): the arguments are swapped. The expectation is under q, "
+                "the encoder's distribution: KL(q || p) = E_q[log q - log p]",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: 0.5 * _kl_pair_terms(mq, lq, mp, lp, mean_over=1.0).sum(-1),
+                "the squared mean difference must be divided by the prior's variance "
+                "sigma_p^2: E_q[(z - mu_p)^2] / sigma_p^2 = (sigma_q^2 + (mu_q - mu_p)^2) / "
+                "sigma_p^2 (question 1 had sigma_p^2 = 1)",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: 0.5 * _kl_pair_terms(mq, lq, mp, lp, log_sign=-1.0).sum(-1),
+                "the log term has the wrong sign: E_q[log q] brings -1/2 log sigma_q^2 and "
+                "-E_q[log p] brings +1/2 log sigma_p^2, so the term is +1/2 log(sigma_p^2 / "
+                "sigma_q^2) = (logvar_p - logvar_q) / 2",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: (
+                    0.5 * (torch.exp(lq) + (mq - mp) ** 2 - 1.0 - lq).sum(-1)
+                    - 0.5 * (torch.exp(lp) + mp**2 - 1.0 - lp).sum(-1)
+                ),
+                "KL(q || p) is not KL(q || N(0, I)) - KL(p || N(0, I)): derive it from "
+                "E_q[log q - log p] directly",
+            ),
+            Mistake(
+                lambda mq, lq, mp, lp: 0.5 * _kl_pair_terms(mq, lq, mp, lp).mean(-1),
+                "you averaged over the latent dimensions: the KLs of independent dimensions add "
+                "up (sum over the last dimension)",
+            ),
+        ),
+        nan_hint="exp(logvar) is finite and positive for every logvar; no log or sqrt is needed.",
+    )
+)
+
+
+# ------------------- an experiment: choose the decoder's variance so that three units stay active
+
+_RUNS, _NEEDED, _ACTIVE = 4, 3, 3
+_BUDGET = (10.0, 1000, 0.1)  # decoder variance, steps, learning rate
+
+
+def _variance_inputs(g, case, suite):
+    return {"scale": round(number(g, 0.8, 1.25), 3)}
+
+
+def _variance_outcome(inputs, value) -> str | None:
+    """Train the linear VAE (beta = 1) with the decoder variance and schedule on fresh seeds,
+    here; None if enough runs keep exactly three active units."""
+    fields = ("decoder_variance", "steps", "lr")
+    problem = settings_problem(value, fields)
+    if problem:
+        return problem
+    for name, v, cap in zip(fields, value, _BUDGET, strict=True):
+        if not 0 < v <= cap:
+            return f"over the budget: {name} must be in (0, {cap:g}]; got {v!r}"
+    sigma2, steps, lr = value
+    counts = [
+        int((linear_beta_vae(seed, (1.0, steps, lr), inputs["scale"], sigma2) > 0.01).sum())
+        for seed in fresh_seeds(inputs, _RUNS)
+    ]
+    good = sum(c == _ACTIVE for c in counts)
+    if good >= _NEEDED:
+        return None
+    return (
+        f"too few runs kept exactly {_ACTIVE} active units: {good} of {_RUNS} ({_NEEDED} "
+        f"needed); their active units were {counts} (scale {inputs['scale']:g})"
+    )
+
+
+register(
+    Question(
+        id="ex03_decoder_variance",
+        kind="experiment",
+        hints=(
+            "Try a few decoder variances and count the active units each time: does a larger "
+            "sigma^2 make the model use more of its latent space, or less? (Written question 2 "
+            "asks why.)",
+            "The distortion is the squared error divided by 2 sigma^2, the rate is unchanged: a "
+            "direction of data variance lambda is worth encoding while lambda > sigma^2 (with "
+            "beta = 1). The data's variances are scale times the listed ones.",
+            "Pick sigma^2 between the third and the fourth largest variance (times scale), well "
+            "inside that interval, with several hundred steps at a learning rate of a few "
+            "hundredths.",
+        ),
+        reference=lambda scale: (1.9 * scale, 800, 0.02),
+        inputs=_variance_inputs,
+        outcome=_variance_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(lambda scale: (0.01, 800, 0.02), "too few runs kept exactly 3 active units"),
+            Mistake(lambda scale: (1.9, 5000, 0.02), "over the budget"),
+        ),
     )
 )

@@ -13,10 +13,12 @@ import math
 
 import torch
 
+from genlab.device import one_thread
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.models.dcign import clamp_to_batch_mean
 from genlab.models.vqvae import VQVAE, VQVAEConfig, perplexity
+from genlab.optima import gaussian_decoder_optimum
 
 # (B, D, h, w) of z_e and K codes, per case
 _GRIDS = {
@@ -112,6 +114,16 @@ def _quantize_variant(kind):
 register(
     Question(
         id="ex04_vq_quantize",
+        kind="transcription",
+        hints=(
+            "Quantizing is a nearest-neighbour search; the straight-through trick only changes "
+            "what the backward pass sees.",
+            "With the code dimension last, the squared distance to every code comes from "
+            "broadcasting (..., 1, D) against (K, D) and summing over D; argmin gives the "
+            "indices.",
+            "quantized has the value of the chosen codes and the gradient of z_e: z_e plus a "
+            "detached difference; indices are int64 of shape (B, h, w).",
+        ),
         reference=_quantize,
         inputs=_vq_inputs,
         fields=("quantized", "indices"),
@@ -195,6 +207,15 @@ def _losses_variant(kind):
 register(
     Question(
         id="ex04_vq_losses",
+        kind="transcription",
+        hints=(
+            "The two losses have the same value up to beta; they differ only in which side is "
+            "detached, so which parameters they move.",
+            "The codebook loss detaches z_e (only the codes move); the commitment loss detaches "
+            "the codes (only the encoder moves).",
+            "Each is a squared difference summed over the code dimension and the grid of a "
+            "sample, averaged over the batch: two 0-d tensors.",
+        ),
         reference=_vq_losses,
         inputs=_losses_inputs,
         fields=("codebook_loss", "commit_loss"),
@@ -293,6 +314,13 @@ def _perplexity_variant(kind):
 register(
     Question(
         id="ex04_perplexity",
+        kind="transcription",
+        hints=(
+            "Perplexity is the exponential of the entropy of how often each code is used.",
+            "Count the uses of every code (torch.bincount with minlength), divide by the number "
+            "of indices, and let 0 log 0 count as 0.",
+            "A 0-d float32 tensor between 1 and num_codes.",
+        ),
         reference=perplexity,
         inputs=_perplexity_inputs,
         mistakes=(
@@ -369,6 +397,15 @@ def _clamp_variant(kind):
 register(
     Question(
         id="ex04_clamp",
+        kind="transcription",
+        hints=(
+            "Clamped units must get their value from the batch mean but their gradient only from "
+            "the penalty.",
+            "The batch mean is detached; torch.where with the free mask picks z or the mean per "
+            "unit; the penalty uses z itself, masked to the clamped units.",
+            "z_tilde (B, Z) and one penalty per sample (B,): pull / 2 times a masked sum of "
+            "squared deviations.",
+        ),
         reference=_clamp,
         inputs=_clamp_inputs,
         fields=("z", "pull"),
@@ -411,6 +448,188 @@ register(
                 _clamp_variant("detached_pull"),
                 "the values are right, but the pull sends no gradient to the clamped units: "
                 "compute the penalty from z itself, not from z.detach()",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------------------- the best decoder of a collapsed code, derived
+
+
+def _blur_inputs(g, case, suite):
+    K, D = ((3, 5), (2, 8), (4, 3))[case % 3] if suite == "visible" else (2 + case % 4, 4 + case)
+    dtype = dtype_for(case, suite)
+    weights = torch.rand(K, generator=g, dtype=torch.float64) + 0.2
+    weights[case % K] += 1.0  # one image clearly the most probable
+    return {
+        "images": randn(g, K, D, dtype=dtype),
+        "probs": (weights / weights.sum()).to(dtype),
+    }
+
+
+def _blur_variant(kind):
+    def wrong(images, probs):
+        mean = probs @ images
+        if kind == "mode":
+            mean = images[probs.argmax()]
+        elif kind == "unweighted":
+            mean = images.mean(0)
+        squared = ((images - mean) ** 2).sum(-1)  # (K,)
+        variance = (probs * squared).sum() / images.shape[-1]
+        if kind == "per_image":
+            variance = (probs * squared).sum()
+        elif kind == "std":
+            variance = variance.sqrt()
+        elif kind == "unweighted_variance":
+            variance = squared.mean() / images.shape[-1]
+        return mean, variance
+
+    return wrong
+
+
+register(
+    Question(
+        id="ex04_blurry_decoder",
+        kind="derivation",
+        hints=(
+            "The decoder cannot tell the images apart, so it must output one (mean, variance) "
+            "that does best on average over them: minimise the expected negative "
+            "log-likelihood, with the images' probabilities as the weights.",
+            "Set the gradient with respect to the mean to zero first (the variance only scales "
+            "it); then, at that mean, set the derivative with respect to sigma^2 to zero.",
+            "The mean is a probability-weighted combination of the images; the variance is the "
+            "expected squared distance to that mean, shared by the D pixels, so per pixel.",
+        ),
+        reference=lambda images, probs: tuple(gaussian_decoder_optimum(images, probs)),
+        inputs=_blur_inputs,
+        fields=("mean", "variance"),
+        mistakes=(
+            Mistake(
+                _blur_variant("mode"),
+                "mean: the most probable image minimises the 0-1 loss, not the expected squared "
+                "error: the Gaussian likelihood is maximised by the weighted average of the "
+                "images (and that average is the blur)",
+            ),
+            Mistake(
+                _blur_variant("unweighted"),
+                "mean: weight each image by its probability: the expected loss is "
+                "sum_k pi_k ||x_k - mu||^2, not the plain average over the images",
+            ),
+            Mistake(
+                _blur_variant("per_image"),
+                "variance: sigma^2 is shared by the D pixels, so the expected squared error is "
+                "divided by D (the derivative of D/2 log sigma^2 brings the D)",
+            ),
+            Mistake(
+                _blur_variant("std"),
+                "variance: return the variance sigma^2; you returned its square root",
+            ),
+            Mistake(
+                _blur_variant("unweighted_variance"),
+                "variance: the expected squared error weights each image by its probability",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------------------ a VQ-VAE loop with planted bugs (debug)
+
+
+def vq_loop(*, straight_through_wrong: bool = False, codebook_loss_wrong: bool = False):
+    """A small VQ autoencoder's training loop on six 2-D clusters, returning ``loop(seed,
+    beta)`` -> [reconstruction error through the codes, perplexity] on fresh data after 150
+    steps. The defaults are the correct loop; the arguments plant the bugs of exercise 04,
+    question 6 (stop-gradients on the wrong side)."""
+
+    def loop(seed, beta):
+        with one_thread():  # a tiny model: threads only add overhead
+            torch.manual_seed(seed)
+            dt = torch.float64
+            angles = 2 * math.pi * torch.arange(6, dtype=dt) / 6
+            centres = 2.0 * torch.stack([angles.cos(), angles.sin()], 1)  # (6, 2)
+
+            def data(n):
+                return centres[torch.randint(0, 6, (n,))] + 0.3 * torch.randn(n, 2, dtype=dt)
+
+            encoder, decoder = torch.nn.Linear(2, 2).to(dt), torch.nn.Linear(2, 2).to(dt)
+            codebook = torch.nn.Parameter(0.5 * torch.randn(8, 2, dtype=dt))
+            params = [*encoder.parameters(), *decoder.parameters(), codebook]
+            optimizer = torch.optim.Adam(params, lr=0.03)
+            for _ in range(150):
+                x = data(128)
+                z_e = encoder(x)
+                e = codebook[torch.cdist(z_e, codebook).argmin(1)]
+                if straight_through_wrong:  # the value of z_e, the gradient to the codes
+                    z_q = e + (z_e - e).detach()
+                else:  # the value of the codes, the gradient to z_e
+                    z_q = z_e + (e - z_e).detach()
+                recon = ((decoder(z_q) - x) ** 2).sum(1).mean()
+                if codebook_loss_wrong:
+                    codebook_loss = ((z_e - e.detach()) ** 2).sum(1).mean()
+                else:
+                    codebook_loss = ((z_e.detach() - e) ** 2).sum(1).mean()
+                commit = beta * ((z_e - e.detach()) ** 2).sum(1).mean()
+                optimizer.zero_grad()
+                (recon + codebook_loss + commit).backward()
+                optimizer.step()
+            with torch.no_grad():
+                x = data(2000)
+                indices = torch.cdist(encoder(x), codebook).argmin(1)
+                error = ((decoder(codebook[indices]) - x) ** 2).sum(1).mean()
+                p = torch.bincount(indices, minlength=8).to(dt) / indices.numel()
+                return torch.stack([error, torch.exp(-torch.special.xlogy(p, p).sum())])
+
+    return loop
+
+
+def _vq_loop_inputs(g, case, suite):
+    return {
+        "seed": int(torch.randint(0, 2**31 - 1, (), generator=g)),
+        "beta": round(number(g, 0.1, 0.5), 3),
+    }
+
+
+register(
+    Question(
+        id="ex04_vq_loop",
+        kind="debug",
+        hints=(
+            "Measure the given loop: its reconstruction error through the codes and its "
+            "perplexity. Then ask of every line with .detach(): which tensor's value passes, "
+            "and which parameters does the gradient reach?",
+            "The straight-through copy must have the value of the code and the gradient of "
+            "z_e; the codebook loss must move the codes and leave the encoder alone. Compare "
+            "each with question 1 and question 2.",
+            "Two lines to change, each by moving a .detach() to the other side; keep every "
+            "draw and the distance computation as given.",
+        ),
+        reference=vq_loop(),
+        inputs=_vq_loop_inputs,
+        # A repaired loop with the same draws returns the reference's numbers to rounding;
+        # each bug moves the error or the perplexity by more than 0.15 on the seeds tried.
+        rtol=0.0,
+        atol=0.05,
+        cases={"visible": 1, "hidden": 2},
+        mistakes=(
+            Mistake(
+                vq_loop(straight_through_wrong=True, codebook_loss_wrong=True),
+                "neither bug is fixed: the decoder is trained on z_e instead of the codes "
+                "(the straight-through copy has the wrong side detached), and the codebook "
+                "loss moves the encoder instead of the codes",
+            ),
+            Mistake(
+                vq_loop(straight_through_wrong=True),
+                "the straight-through copy has the wrong side detached: z_q = e + sg[z_e - e] "
+                "has the value of z_e, so the decoder never sees the codes; z_q = z_e + "
+                "sg[e - z_e] has the code's value and z_e's gradient",
+            ),
+            Mistake(
+                vq_loop(codebook_loss_wrong=True),
+                "the codebook loss has the wrong side detached: ||z_e - sg[e]||^2 moves the "
+                "encoder (that is the commitment loss) and never the codes; it must be "
+                "||sg[z_e] - e||^2",
             ),
         ),
     )

@@ -13,10 +13,12 @@ import math
 import torch
 
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import free_bits_kl, iwae_bound
 from genlab.metrics import active_units, inference_gaps
 from genlab.theory import LinearGaussianLVM
+from genlab.vae_objectives import LinearVAESettings, linear_beta_vae
 
 _SHAPES = {
     "visible": ((4, 16), (2, 3, 50), (6, 1)),
@@ -44,6 +46,13 @@ def _iwae_inputs(g, case, suite):
 register(
     Question(
         id="ex04b_iwae_bound",
+        kind="transcription",
+        hints=(
+            "The average of the weights, not of the log-weights: a log-mean-exp.",
+            "Subtract the largest log-weight before exponentiating (torch.logsumexp does it), "
+            "then account for the 1/K.",
+            "One value per row: logsumexp over the last dimension minus log K.",
+        ),
         reference=iwae_bound,
         inputs=_iwae_inputs,
         grad_args=("log_w",),
@@ -102,6 +111,14 @@ def _biased_centering(mu, threshold):
 register(
     Question(
         id="ex04b_active_units",
+        kind="transcription",
+        hints=(
+            "A unit is active when its encoder mean changes from one input to another: a variance "
+            "across examples.",
+            "Take the unbiased variance over the N examples (dimension 0), one number per latent "
+            "dimension.",
+            "A bool tensor of shape (J,): that variance compared with the threshold.",
+        ),
         reference=active_units,
         inputs=_units_inputs,
         mistakes=(
@@ -145,6 +162,14 @@ def _free_bits_inputs(g, case, suite):
 register(
     Question(
         id="ex04b_free_bits_kl",
+        kind="transcription",
+        hints=(
+            "The floor applies to each dimension's KL averaged over the minibatch, not to each "
+            "example's KL.",
+            "Average over the batch first, then take the larger of that average and free_nats, "
+            "per dimension; a clamp from below passes no gradient under the floor.",
+            "A 0-d tensor: the sum over dimensions of the clamped batch averages.",
+        ),
         reference=free_bits_kl,
         inputs=_free_bits_inputs,
         grad_args=("kl_per_dim",),
@@ -239,6 +264,16 @@ def _gap_variant(kind):
 register(
     Question(
         id="ex04b_amortization_gap",
+        kind="derivation",
+        hints=(
+            "The ELBO gap between two q's is the difference of their KLs to the true posterior, "
+            "because log p(x) cancels.",
+            "Write KL(q || N(m, Lambda^{-1})) for a diagonal q = N(a, diag s^2) and minimise it: "
+            "a = m, and s_j^2 = 1 / Lambda_jj (the precision's diagonal, not the covariance's).",
+            "The gap is KL(q_phi || posterior) - KL(q* || posterior): half a Mahalanobis term of "
+            "the encoder mean's error in the precision, plus a sum over j of t - 1 - log t with t "
+            "= Lambda_jj s_j^2.",
+        ),
         reference=_amortization_gap,
         inputs=_gap_inputs,
         mistakes=(
@@ -260,5 +295,63 @@ register(
         ),
         rtol=1e-6,
         atol=1e-8,
+    )
+)
+
+
+# ---------------------------- an experiment: choose beta so that exactly three units stay active
+
+_VAE_RUNS, _VAE_NEEDED, _VAE_ACTIVE = 4, 3, 3
+
+
+def _beta_inputs(g, case, suite):
+    return {"scale": round(number(g, 0.8, 1.25), 3)}
+
+
+def _beta_outcome(inputs, value) -> str | None:
+    """Train the linear VAE with the settings on fresh seeds, here; None if enough runs keep
+    exactly three active units."""
+    problem = settings_problem(value, LinearVAESettings._fields)
+    if problem:
+        return problem
+    try:
+        variances = [
+            linear_beta_vae(seed, value, inputs["scale"]) for seed in fresh_seeds(inputs, _VAE_RUNS)
+        ]
+    except ValueError as err:
+        return f"over the budget: {err}"
+    counts = [int((v > 0.01).sum()) for v in variances]
+    good = sum(c == _VAE_ACTIVE for c in counts)
+    if good >= _VAE_NEEDED:
+        return None
+    return (
+        f"too few runs kept exactly {_VAE_ACTIVE} active units: {good} of {_VAE_RUNS} "
+        f"({_VAE_NEEDED} needed); their active units were {counts} (scale {inputs['scale']:g})"
+    )
+
+
+register(
+    Question(
+        id="ex04b_beta_collapse",
+        kind="experiment",
+        hints=(
+            "Try a few values of beta and count the active units each time. Which directions "
+            "of the data survive a larger beta, the ones of large variance or of small?",
+            "A direction of data variance lambda is worth encoding while what it saves in "
+            "distortion outweighs beta times its rate; in the linear VAE that is lambda > beta "
+            "sigma^2, with sigma^2 = 1 the decoder's variance. The data's variances are scale "
+            "times the listed ones.",
+            "Pick beta between the third and the fourth largest variance (times scale), well "
+            "inside that interval, and give the collapsing units enough steps to die out: "
+            "several hundred steps at a learning rate of a few hundredths.",
+        ),
+        reference=lambda scale: (1.9 * scale, 800, 0.02),
+        inputs=_beta_inputs,
+        outcome=_beta_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(lambda scale: (1.0, 800, 0.02), "too few runs kept exactly 3 active units"),
+            Mistake(lambda scale: (20.0, 800, 0.02), "over the budget"),
+        ),
     )
 )

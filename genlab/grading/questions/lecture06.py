@@ -18,8 +18,11 @@ import torch.nn.functional as F
 from torch.distributions import Normal
 
 from genlab.divergences import get_divergence
+from genlab.gan.experiments import DiscriminatorSettings, fit_discriminator_1d
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
+from genlab.optima import weighted_optimal_discriminator
 from genlab.theory import discrete_gan_value, optimal_discriminator
 
 LOG4 = math.log(4.0)
@@ -86,6 +89,14 @@ def _d_variant(kind):
 register(
     Question(
         id="ex06_optimal_discriminator",
+        kind="transcription",
+        hints=(
+            "D* = p/(p + q) is a sigmoid of the log-density ratio; working in logs avoids 0/0 far "
+            "in the tails.",
+            "Write each Gaussian log-density with its -log sigma (the constant 1/2 log 2 pi "
+            "cancels in the difference).",
+            "Elementwise in x: sigmoid(log p_data(x) - log p_G(x)).",
+        ),
         reference=_optimal_d,
         inputs=_d_inputs,
         mistakes=(
@@ -177,6 +188,14 @@ def _value_variant(kind):
 register(
     Question(
         id="ex06_game_value",
+        kind="transcription",
+        hints=(
+            "V is an expectation under p_data of log D plus an expectation under p_G of log(1 - "
+            "D), over K points.",
+            "log D = logsigmoid(l) and log(1 - D) = logsigmoid(-l): no log of a rounded "
+            "probability.",
+            "A sum over the last dimension of the two weighted terms, shape (...).",
+        ),
         reference=discrete_gan_value,
         inputs=_value_inputs,
         grad_args=("logits",),
@@ -275,6 +294,14 @@ def _jsd_variant(kind):
 register(
     Question(
         id="ex06_jsd",
+        kind="transcription",
+        hints=(
+            "JSD averages the KLs of p and q to their mixture m.",
+            "xlogy (torch.special) gives p log(p / m) = 0 where p = 0; points where both are "
+            "0 must add nothing.",
+            "One value per row: half the sum of two KL sums over the last dimension, between 0 "
+            "and log 2.",
+        ),
         reference=_jsd,
         inputs=_pair_inputs,
         mistakes=(
@@ -337,6 +364,14 @@ def _optimum_variant(kind):
 register(
     Question(
         id="ex06_value_at_optimum",
+        kind="transcription",
+        hints=(
+            "At the optimal discriminator the game's value is a divergence between p_data and "
+            "p_G, up to a constant.",
+            "Either plug D* into V using xlogy for the zero-probability points, or use V(D*, G) = "
+            "2 JSD - log 4 with your jsd.",
+            "Shape (...), between -log 4 and 0.",
+        ),
         reference=_value_at_optimum,
         inputs=_pair_inputs,
         mistakes=(
@@ -367,5 +402,134 @@ register(
         ),
         nan_hint="A point where p_data or p_g is 0 adds 0 log 0 = 0 (torch.special.xlogy, or "
         "torch.where).",
+    )
+)
+
+
+# ------------------------------------------ D* of a batch with unequal real and fake counts
+
+
+def _log_densities(x, mu_data, sigma_data, mu_g, sigma_g):
+    p_data = Normal(x.new_tensor(mu_data), x.new_tensor(sigma_data))
+    p_g = Normal(x.new_tensor(mu_g), x.new_tensor(sigma_g))
+    return p_data.log_prob(x), p_g.log_prob(x)
+
+
+def _weighted_d(x, mu_data, sigma_data, mu_g, sigma_g, n_real, n_fake):
+    log_p, log_q = _log_densities(x, mu_data, sigma_data, mu_g, sigma_g)
+    return weighted_optimal_discriminator(log_p, log_q, real_weight=n_real, fake_weight=n_fake)
+
+
+def _weighted_inputs(g, case, suite):
+    inputs = _d_inputs(g, case, suite)
+    n_real = int(number(g, 8, 64))
+    return {**inputs, "n_real": n_real, "n_fake": n_real * (2, 3, 4, 5, 2, 6)[case % 6]}
+
+
+register(
+    Question(
+        id="ex06_weighted_optimal_discriminator",
+        kind="derivation",
+        hints=(
+            "Redo the derivation of D* for this loss: write its expectation as one integral over "
+            "x, and minimise the integrand separately at every x.",
+            "With the batch mean over B + B' samples, the real term carries weight B/(B + B') "
+            "and the fake term B'/(B + B'); at one x the integrand is -(w_r p log D + w_f q "
+            "log(1 - D)), whose derivative in D vanishes at one point.",
+            "D* is p weighted by B over (p weighted by B plus q weighted by B'); as a sigmoid, "
+            "it is the sigmoid of the log-density difference shifted by a log of the ratio of "
+            "the counts.",
+        ),
+        reference=_weighted_d,
+        inputs=_weighted_inputs,
+        mistakes=(
+            Mistake(
+                lambda x, md, sd, mg, sg, nr, nf: _optimal_d(x, md, sd, mg, sg),
+                "that is D* of the balanced game: averaged over one concatenated batch, the "
+                "real term is weighted B = n_real and the fake term B' = n_fake, and the "
+                "pointwise optimum moves with them",
+            ),
+            Mistake(
+                lambda x, md, sd, mg, sg, nr, nf: _weighted_d(x, md, sd, mg, sg, nf, nr),
+                "the weights are swapped: the real samples' density p_data is weighted by "
+                "their count n_real, the fakes' p_G by n_fake",
+            ),
+            Mistake(
+                lambda x, md, sd, mg, sg, nr, nf: nr / (nr + nf) * _optimal_d(x, md, sd, mg, sg),
+                "the weights do not scale D* from outside: minimise -(w_r p log D + w_f q "
+                "log(1 - D)) in D at each x, and they enter inside the ratio",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------------ an experiment: train a discriminator until it is D*
+
+_FIT_RUNS, _FIT_NEEDED, _FIT_ERROR = 4, 3, 0.03
+
+
+def _fit_inputs(g, case, suite):
+    sigma_data = round(number(g, 0.5, 1.2), 3)
+    return {
+        "mu_data": round(number(g, -1.0, 1.0), 3),
+        "sigma_data": sigma_data,
+        "mu_g": round(number(g, -1.0, 1.0), 3),
+        "sigma_g": round(1.5 * number(g, 0.5, 1.2), 3),
+    }
+
+
+def _fit_outcome(inputs, value) -> str | None:
+    """Train a discriminator with the settings on fresh seeds, here; None if close to D*."""
+    problem = settings_problem(value, DiscriminatorSettings._fields)
+    if problem:
+        return problem
+    p_data = (inputs["mu_data"], inputs["sigma_data"])
+    p_g = (inputs["mu_g"], inputs["sigma_g"])
+    try:
+        errors = [
+            float(fit_discriminator_1d(seed, p_data, p_g, value).error)
+            for seed in fresh_seeds(inputs, _FIT_RUNS)
+        ]
+    except ValueError as err:
+        return f"over the budget: {err}"
+    good = sum(e <= _FIT_ERROR for e in errors)
+    if good >= _FIT_NEEDED:
+        return None
+    return (
+        f"too few discriminators reached D*: {good} of {_FIT_RUNS} ended within a mean "
+        f"|D - D*| of {_FIT_ERROR:g} ({_FIT_NEEDED} needed); their errors were "
+        + ", ".join(f"{e:.3f}" for e in errors)
+    )
+
+
+register(
+    Question(
+        id="ex06_fit_discriminator",
+        kind="experiment",
+        hints=(
+            "D* is what a discriminator converges to with enough capacity, data and steps. "
+            "Plot the fitted D next to D* for a few settings: where is it off, in the middle "
+            "or in the tails, and does it still move between steps?",
+            "Each step sees one batch: its noise moves D around D* (a larger batch or a "
+            "smaller learning rate calms it), while too few steps or too small a learning "
+            "rate leave it short of D*. Trade the two within the budget.",
+            "Four numbers within the budget: several hundred steps, a learning rate of a few "
+            "thousandths, a hidden layer of 16 to 32 units and a batch of a few hundred.",
+        ),
+        reference=lambda mu_data, sigma_data, mu_g, sigma_g: (600, 0.005, 32, 256),
+        inputs=_fit_inputs,
+        outcome=_fit_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda mu_data, sigma_data, mu_g, sigma_g: tuple(DiscriminatorSettings()),
+                "too few discriminators reached D*",
+            ),
+            Mistake(
+                lambda mu_data, sigma_data, mu_g, sigma_g: (600, 0.005, 64, 256),
+                "over the budget",
+            ),
+        ),
     )
 )

@@ -50,6 +50,15 @@ def _conjugate_inputs(g, case, suite):
 register(
     Question(
         id="ex07_pearson_conjugate",
+        kind="derivation",
+        hints=(
+            "A supremum over u > 0 of a concave function of u is reached at the stationary point "
+            "if that point is admissible, otherwise at the boundary u -> 0.",
+            "The stationary point is u = 1 + t/2; it is admissible only for t > -2. For t <= -2 "
+            "the supremum is the limit at u -> 0.",
+            "Two branches: t^2/4 + t above -2, and the constant value of t u - (u - 1)^2 at u = 0 "
+            "below it; the two meet continuously at t = -2.",
+        ),
         reference=_PEARSON.conjugate,
         inputs=_conjugate_inputs,
         grad_args=("t",),
@@ -125,6 +134,12 @@ def _divergence_inputs(g, case, suite):
 register(
     Question(
         id="ex07_f_divergence",
+        kind="transcription",
+        hints=(
+            "An f-divergence weights f of the density ratio by q.",
+            "Form the ratio p / q elementwise and apply f to it.",
+            "A sum over the last dimension of q times f(p / q), shape (...).",
+        ),
         reference=_f_divergence,
         inputs=_divergence_inputs,
         mistakes=(
@@ -208,6 +223,14 @@ def _fgan_variant(kind):
 register(
     Question(
         id="ex07_fgan_losses",
+        kind="transcription",
+        hints=(
+            "Compose the conjugate with the output activation first: f*(g_f(v)) for reverse KL "
+            "simplifies to something linear in v.",
+            "With g_f(v) = -exp(-v), -log(-g_f(v)) = v, so f*(g_f(v)) = -1 + v.",
+            "Two 0-d tensors: the critic's loss is -F (both batch means), the generator's loss "
+            "only the fake term with its sign.",
+        ),
         reference=_fgan_losses,
         inputs=_fgan_inputs,
         fields=("d_loss", "g_loss"),
@@ -273,6 +296,12 @@ def _bound_inputs(g, case, suite):
 register(
     Question(
         id="ex07_kl_bound",
+        kind="transcription",
+        hints=(
+            "The bound is E_P[T] - E_Q[f*(T)], both expectations over the same K points.",
+            "For KL, f*(t) = exp(t - 1).",
+            "A sum over the last dimension of p T minus q exp(T - 1), shape (...).",
+        ),
         reference=_kl_bound,
         inputs=_bound_inputs,
         grad_args=("T",),

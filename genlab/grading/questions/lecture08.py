@@ -19,6 +19,7 @@ from genlab.gan import make_target, mode_coverage, r1_penalty
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import feature_matching_loss, smoothed_discriminator_loss
+from genlab.optima import weighted_optimal_discriminator
 
 # ------------------------------------------------------------------------------ mode coverage
 
@@ -117,6 +118,15 @@ def _coverage_variant(kind):
 register(
     Question(
         id="ex08_mode_coverage",
+        kind="transcription",
+        hints=(
+            "Each sample votes for at most one mode: its nearest, and only if it is close enough.",
+            "Distances (N, M, K) by broadcasting; the nearest mode by argmin; 'close enough' "
+            "compares the distance with 3 times that mode's std; count per mode with one-hot "
+            "sums.",
+            "Per run, the fraction of the K modes whose count reaches min_share * M / K, in the "
+            "samples' dtype, shape (N,).",
+        ),
         reference=_coverage,
         inputs=_coverage_inputs,
         mistakes=(
@@ -190,6 +200,13 @@ def _smoothing_variant(kind):
 register(
     Question(
         id="ex08_label_smoothing",
+        kind="transcription",
+        hints=(
+            "Only the real samples' target changes: a instead of 1; the fakes keep target 0.",
+            "Write each term with softplus: -log D = softplus(-l), -log(1 - D) = softplus(l).",
+            "A 0-d tensor: mean over the real batch of a softplus(-l) + (1 - a) softplus(l), plus "
+            "mean over the fake batch of softplus(l).",
+        ),
         reference=smoothed_discriminator_loss,
         inputs=_smoothing_inputs,
         grad_args=("real_logits", "fake_logits"),
@@ -277,6 +294,14 @@ def _r1_variant(kind):
 register(
     Question(
         id="ex08_r1_penalty",
+        kind="transcription",
+        hints=(
+            "R1 penalises how steeply the discriminator's logit changes at the real data.",
+            "Differentiate the sum of the logits with respect to a copy of x that requires a "
+            "gradient, with create_graph=True so that the penalty can itself be trained.",
+            "One value per sample: half the squared norm over the last dimension of that "
+            "gradient, shape (B,).",
+        ),
         reference=_r1,
         inputs=_r1_inputs,
         grad_args=("W", "b", "w"),
@@ -335,6 +360,13 @@ def _feature_variant(kind):
 register(
     Question(
         id="ex08_feature_matching",
+        kind="transcription",
+        hints=(
+            "Feature matching compares the average feature of the real batch with the average "
+            "feature of the fake batch.",
+            "Average each batch over its first dimension, then take the squared difference.",
+            "A 0-d tensor: a sum over the F features of a squared difference of means.",
+        ),
         reference=feature_matching_loss,
         inputs=_feature_inputs,
         grad_args=("fake_features",),
@@ -357,6 +389,61 @@ register(
                 _feature_variant("second_moments"),
                 "match the means of the features: ||mean_b f(x_b) - mean_b f(G(z_b))||^2, the "
                 "square outside the difference of the means",
+            ),
+        ),
+    )
+)
+
+
+# ---------------------------------------------------- D* under one-sided label smoothing
+
+
+def _smoothed_d(p_data, p_g, real_label):
+    return weighted_optimal_discriminator(torch.log(p_data), torch.log(p_g), real_label)
+
+
+def _smoothed_d_inputs(g, case, suite):
+    K = (5, 8, 3)[case % 3] if suite == "visible" else 2 + case
+    dtype = dtype_for(case, suite)
+
+    def distribution():
+        w = torch.rand(K, generator=g, dtype=torch.float64) + 0.05
+        return (w / w.sum()).to(dtype)
+
+    return {"p_data": distribution(), "p_g": distribution(), "real_label": number(g, 0.7, 0.95)}
+
+
+register(
+    Question(
+        id="ex08_smoothed_optimal_discriminator",
+        kind="derivation",
+        hints=(
+            "Label smoothing changes the loss, so it changes the discriminator that minimises "
+            "it: redo the pointwise derivation of D* for the smoothed cross-entropy.",
+            "At one point the expected loss is -(a p log D + (1 - a) p log(1 - D) + q log(1 - "
+            "D)): the real samples pull D towards 1 with weight a p and towards 0 with weight "
+            "(1 - a) p. Collect the log(1 - D) terms before you differentiate.",
+            "D* is a times the unsmoothed D*: the smoothed real label caps it at a, and where "
+            "p_data is 0 it is still 0.",
+        ),
+        reference=_smoothed_d,
+        inputs=_smoothed_d_inputs,
+        mistakes=(
+            Mistake(
+                lambda p, q, a: p / (p + q),
+                "that is D* without smoothing: the soft target a changes the loss, so its "
+                "pointwise minimiser changes too (redo the derivation with a p log D + (1 - a) "
+                "p log(1 - D))",
+            ),
+            Mistake(
+                lambda p, q, a: a * p / (a * p + q),
+                "you dropped the (1 - a) p log(1 - D) term of the real samples: it adds (1 - a) "
+                "p to the weight of log(1 - D), so the denominator is p + q, not a p + q",
+            ),
+            Mistake(
+                lambda p, q, a: (a * p + (1 - a) * q) / (p + q),
+                "the smoothing applies to the real samples only (one-sided): the fakes keep "
+                "target 0, so no (1 - a) q term appears in the numerator",
             ),
         ),
     )

@@ -56,6 +56,16 @@ def _w1_variant(kind):
 register(
     Question(
         id="ex09_wasserstein_1d",
+        kind="derivation",
+        hints=(
+            "Turn the two staircase CDFs sideways: the area between them is also the area between "
+            "the two quantile functions.",
+            "The quantile function of n equally weighted points steps through the sorted points; "
+            "matching the i-th smallest of x with the i-th smallest of y pairs the two "
+            "staircases.",
+            "A mean over i of the absolute difference of the sorted samples: a 0-d tensor in the "
+            "inputs' dtype.",
+        ),
         reference=_w1,
         inputs=_w1_inputs,
         mistakes=(
@@ -139,6 +149,15 @@ def _gp_variant(kind):
 register(
     Question(
         id="ex09_gradient_penalty",
+        kind="transcription",
+        hints=(
+            "The penalty asks for a gradient norm of 1 at points between the real and fake "
+            "samples.",
+            "Build x_hat from eps (one eps per row), make it require a gradient, differentiate "
+            "the sum of the critic's scores, with create_graph=True.",
+            "A 0-d tensor: the mean over the batch of (norm of the gradient over the last "
+            "dimension - 1)^2.",
+        ),
         reference=_gp,
         inputs=_gp_inputs,
         grad_args=("W", "b", "w"),
@@ -224,6 +243,15 @@ def _fd_variant(kind):
 register(
     Question(
         id="ex09_frechet_distance",
+        kind="transcription",
+        hints=(
+            "Only the trace of the matrix square root is needed, and traces can be read off "
+            "eigenvalues.",
+            "The eigenvalues of Sigma1 Sigma2 are those of the symmetric PSD matrix Sigma1^{1/2} "
+            "Sigma2 Sigma1^{1/2}: clamp tiny negatives from rounding at 0 before the square root.",
+            "A 0-d tensor: the squared distance of the means plus tr Sigma1 + tr Sigma2 minus "
+            "twice the sum of the square roots of those eigenvalues.",
+        ),
         reference=_fd,
         inputs=_fd_inputs,
         rtol=1e-6,
@@ -288,6 +316,15 @@ def _moduli_variant(kind):
 register(
     Question(
         id="ex09_dirac_eigenvalues",
+        kind="derivation",
+        hints=(
+            "Near (0, 0) the step is linear: (theta, psi) <- (I + h J)(theta, psi), with J the "
+            "Jacobian of v there.",
+            "At (0, 0) only the terms linear in theta and psi survive: f'(psi theta) -> f'(0) = "
+            "1/2, and the R1 term contributes -gamma to dv_psi/dpsi.",
+            "J = [[0, -f'(0)], [f'(0), -gamma]]; return the moduli of the two eigenvalues of I + "
+            "h J, largest first.",
+        ),
         reference=_moduli,
         inputs=_moduli_inputs,
         rtol=1e-9,
@@ -337,6 +374,16 @@ def _buggy(sign_bug: bool, graph_bug: bool):
 register(
     Question(
         id="ex09_wgan_gp_loop",
+        kind="debug",
+        hints=(
+            "Compare what the given loop prints with what a correct critic must give: an estimate "
+            "of W1 >= 0 and a slope near 1. Which of the two is off, and in which direction?",
+            "One bug is in which expectation the critic raises; the other is in whether the "
+            "penalty's gradient can reach the critic's weights (look at torch.autograd.grad's "
+            "arguments).",
+            "Two one-line changes: the loss's sign and create_graph=True; keep every draw in the "
+            "same order.",
+        ),
         reference=wgan_gp_critic_1d,
         inputs=_loop_inputs,
         # A fixed loop that draws in another order ends elsewhere by sampling noise (about
