@@ -489,8 +489,9 @@ playground
 # %% [markdown]
 # *Widget: the GAN playground. Left, the data density, the generator's density and the
 # discriminator's output (dashed $D^*$ in optimal-D mode) over $x$; right, the logged value and
-# JSD against the generator step. Below them, Play/Step buttons, the objective, the learning
-# rates and the "D = D\*" tick box; a readout prints $V$ and $2\,\mathrm{JSD} - \log 4$.*
+# JSD against the generator step. Controls: Play, Step, Step D, Step G and Reset; the target,
+# the noise, the network widths, the objective, the learning rates, $k$ and R1 γ; and the
+# "D = D\* (optimal)" tick box, ticked here. A readout prints $V$ and $2\,\mathrm{JSD} - \log 4$.*
 
 # %% [markdown]
 # ## 6. The stationary point
