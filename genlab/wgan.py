@@ -20,11 +20,11 @@ from typing import NamedTuple
 
 import torch
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab._checks import choice, positive, positive_int, tensor_arg
 from genlab.gan import GANTrainConfig, ManySeedGANs
-from genlab.losses import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
+from genlab.losses import gradient_penalty, wasserstein_critic_loss
+from genlab.models.gan import GANConfig, MLPDiscriminator, start_critic_at_zero
 
 __all__ = [
     "LIPSCHITZ",
@@ -42,27 +42,22 @@ LIPSCHITZ = ("none", "clip", "gp", "sn")
 
 def make_critic(
     dim: int, hidden: tuple[int, ...] = (64, 64), lipschitz: str = "gp", seed: int = 0
-) -> nn.Sequential:
-    """An MLP ``(B, dim) -> (B,)`` with LeakyReLU(0.2), its output layer started at 0 (except
-    with spectral normalisation);
-    ``lipschitz="sn"`` wraps every linear layer in
-    ``torch.nn.utils.parametrizations.spectral_norm`` (one power iteration a step)."""
+) -> MLPDiscriminator:
+    """The GAN's MLP discriminator (:class:`genlab.models.gan.MLPDiscriminator`, LeakyReLU(0.2),
+    ``(B, dim) -> (B,)``) as a critic, its output layer started at 0 (except with spectral
+    normalisation); ``lipschitz="sn"`` builds it with ``GANConfig(spectral_norm=True)``, which
+    wraps every linear layer in ``torch.nn.utils.parametrizations.spectral_norm`` (one power
+    iteration a step)."""
     choice("lipschitz", lipschitz, LIPSCHITZ)
-    sizes = (positive_int("dim", dim), *hidden, 1)
+    config = GANConfig(
+        data_shape=(positive_int("dim", dim),),
+        d_hidden=tuple(hidden),
+        spectral_norm=lipschitz == "sn",
+    )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        layers: list[nn.Module] = []
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            linear = nn.Linear(n_in, n_out)
-            layers.append(spectral_norm(linear) if lipschitz == "sn" else linear)
-            if i < len(sizes) - 2:
-                layers.append(nn.LeakyReLU(0.2))
-        if lipschitz != "sn":  # (a zero matrix has no spectral norm to divide by)
-            with torch.no_grad():  # f = 0 at the start: the first steps set its shape, not
-                layers[-1].weight.zero_()  # the penalty (two-sided, it is content with f = +-x)
-                layers[-1].bias.zero_()
-    layers.append(nn.Flatten(0))  # (B, 1) -> (B,)
-    return nn.Sequential(*layers)
+        critic = MLPDiscriminator(config)
+    return start_critic_at_zero(critic)  # f = 0: the first steps set its shape, not the penalty
 
 
 class CriticFit(NamedTuple):
@@ -159,12 +154,12 @@ def sliced_wasserstein(
 
 
 class ManySeedWGANGP(ManySeedGANs):
-    r"""``N`` WGAN-GPs trained at once: the critic descends
+    r"""``N`` WGAN-GPs trained at once: :class:`~genlab.gan.ManySeedGANs` with the objective
+    ``"wgan_gp"``. The critic descends
     :math:`\mathbb E f(G(z)) - \mathbb E f(x) + \lambda\,\mathrm{GP}` (``gp_weight`` =
     :math:`\lambda`), ``config.k`` critic steps per generator step, the generator descends
-    :math:`-\mathbb E f(G(z))`. Models, seeds, data and noise streams, divergence flags and
-    :meth:`result` are :class:`~genlab.gan.ManySeedGANs`'s; the critic is its discriminator
-    network, read as a score instead of a logit. ``config.objective`` and ``r1`` are ignored.
+    :math:`-\mathbb E f(G(z))`; the critic is the GAN's discriminator network, read as a score
+    instead of a logit. ``config.objective`` and ``r1`` are replaced (``"wgan_gp"``, 0).
     """
 
     def __init__(
@@ -176,57 +171,14 @@ class ManySeedWGANGP(ManySeedGANs):
         gp_weight: float = 10.0,
         **kw,
     ):
-        config = config or GANTrainConfig(lr=1e-4, lr_d=1e-4, betas=(0.5, 0.9), r1=0.0, k=5)
-        super().__init__(n_runs, target=target, config=replace(config, r1=0.0), seeds=seeds, **kw)
-        self.gp_weight = positive("gp_weight", gp_weight, allow_zero=True)
-        self._eps = torch.Generator(device=self.device).manual_seed(self.seeds[0] + 7919)
-
-    def step_d(self) -> None:
-        c, n = self.config, self.n
-        x_real = self._data.take(c.batch_size)  # (N, B, D)
-        z = self._noise.take(c.batch_size)
-        # (1) update the critic: descend E f(G(z)) - E f(x) + lambda GP, G held fixed
-        with torch.no_grad():
-            x_fake = self.model.generator(z)  # (N, B, D)
-        real = self.model.discriminator(x_real)  # (N, B)
-        fake = self.model.discriminator(x_fake)
-        shape = x_real.shape
-
-        def critic_flat(x):  # (N B, D) -> (N B,): each run's critic on its own rows
-            return self.model.discriminator(x.view(shape)).reshape(-1)
-
-        gp = (
-            gradient_penalty(
-                critic_flat,
-                x_real.flatten(0, 1),
-                x_fake.flatten(0, 1),
-                generator=self._eps,
-                reduction="none",
-            )
-            .view(n, -1)
-            .mean(1)
-        )  # (N,)
-        per_run = fake.mean(1) - real.mean(1) + self.gp_weight * gp  # (N,)
-        loss = self._guarded_total(lambda: per_run, per_run.sum(), "d_loss")
-        self._update(loss, self.d_optimizer)
-        self.d_steps += 1
-        self._last.update(real=real.detach(), fake=fake.detach())
-
-    def step_g(self) -> None:
-        c, n = self.config, self.n
-        z = self._noise.take(c.batch_size)
-        # (2) update G: descend -E f(G(z)) with the critic held fixed
-        fake = self.model.discriminator(self.model.generator(z))  # (N, B)
-        total = n * wasserstein_generator_loss(fake)  # sum of the per-run means
-        loss = self._guarded_total(lambda: -fake.mean(1), total, "g_loss")
-        self._update(loss, self.g_optimizer)
-        self.step_count += 1
-        self._last["fake_g"] = fake.detach()
-        if self.step_count % c.log_every == 0:
-            self._log()
+        config = config or GANTrainConfig(lr=1e-4, lr_d=1e-4, betas=(0.5, 0.9), k=5)
+        gp = positive("gp_weight", gp_weight, allow_zero=True)
+        config = replace(config, objective="wgan_gp", gp=gp, r1=0.0)
+        super().__init__(n_runs, target=target, config=config, seeds=seeds, **kw)
+        self.gp_weight = gp
 
     def critic_estimate(self) -> torch.Tensor:
-        """Each run's :math:`\\mathbb E f(x) - \\mathbb E f(G(z))` on its last batches, ``(N,)``."""
+        r"""Each run's :math:`\mathbb E f(x) - \mathbb E f(G(z))` on its last batches, ``(N,)``."""
         return self._last["real"].mean(1) - self._last["fake"].mean(1)
 
 

@@ -229,10 +229,11 @@ def test_spectral_norm_critic_layers_have_norm_one():
     x = randn(64, 2, seed=1)
     for _ in range(30):  # the power iteration converges over forward passes in training mode
         critic(x)
-    for layer in critic:
-        if isinstance(layer, torch.nn.Linear):
-            sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2)
-            assert float(sigma) == pytest.approx(1.0, abs=1e-3)
+    linears = [m for m in critic.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 3
+    for layer in linears:
+        sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2)
+        assert float(sigma) == pytest.approx(1.0, abs=1e-3)
 
 
 def test_sliced_wasserstein_of_a_translation_is_its_mean_projection():

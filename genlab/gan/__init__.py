@@ -31,7 +31,13 @@ from genlab.gan.config import (
     default_setup,
     init_gan,
 )
-from genlab.gan.densities import generator_density_1d, generator_mass_1d, kde, optimal_logit
+from genlab.gan.densities import (
+    generator_density_1d,
+    generator_mass_1d,
+    kde,
+    optimal_logit,
+    wasserstein_1d_to_target,
+)
 from genlab.gan.experiments import (
     DigitQuality,
     DigitsRun,
@@ -98,6 +104,7 @@ __all__ = [
     "draw_noise",
     "generator_density_1d",
     "generator_mass_1d",
+    "wasserstein_1d_to_target",
     "fit_gaussian_fgan",
     "generator_objective",
     "generator_step",

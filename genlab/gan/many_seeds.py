@@ -40,7 +40,7 @@ from genlab.gan.targets import Target, as_target
 from genlab.losses import check_objective
 from genlab.losses import discriminator_objective as d_objective
 from genlab.losses import generator_objective as g_objective
-from genlab.models.gan import GAN, GAN_PRESETS, GANConfig, GroupedGAN
+from genlab.models.gan import GAN, GAN_PRESETS, GANConfig, GroupedGAN, start_critic_at_zero
 from genlab.train import History, make_adam
 
 
@@ -113,6 +113,9 @@ class ManySeedGANs:
         self.model_config = model_config
         self.n = n_runs
         gans = [init_gan(model_config, s) for s in self.seeds]
+        if config.objective == "wgan_gp":
+            for g in gans:
+                start_critic_at_zero(g.discriminator)
         self.model = GroupedGAN(gans).to(device=self.device, dtype=dtype)
         self.d_params = self.model.discriminator_parameters()
         self.g_params = self.model.generator_parameters()

@@ -32,7 +32,7 @@ from genlab.gan.metrics import GridDensities, _jsd_on_grid, grid_jsd, grid_kde
 from genlab.gan.steps import discriminator_step, generator_step
 from genlab.gan.streams import run_streams
 from genlab.gan.targets import Target, as_target
-from genlab.models.gan import GAN
+from genlab.models.gan import GAN, start_critic_at_zero
 from genlab.theory import optimal_logit_from_log_probs
 from genlab.train import Callbacks, History, TrainingDiverged, make_adam
 
@@ -131,6 +131,8 @@ class GANTrainer(Callbacks):
         self.model.load_state_dict(self._initial_state)
         self.model.train()
         c = self.config
+        if c.objective == "wgan_gp":
+            start_critic_at_zero(self.model.discriminator)
         d_params, g_params = self.model.discriminator, self.model.generator
         self.d_optimizer = make_adam(d_params, device=self.device, lr=c.lr_d or c.lr, betas=c.betas)
         self.g_optimizer = make_adam(g_params, device=self.device, lr=c.lr, betas=c.betas)

@@ -320,6 +320,22 @@ class GAN(nn.Module):
         return x
 
 
+@torch.no_grad()
+def start_critic_at_zero(discriminator: nn.Module) -> nn.Module:
+    """Zero a discriminator's output layer, so that it starts as the critic f = 0 (in place;
+    returns it). A Wasserstein critic trained with a two-sided gradient penalty needs it:
+    from a random start the penalty first drives :math:`|f'|` to 1 in the direction of the
+    random initial slope, and when that direction is wrong the critic is stuck at
+    :math:`\\mathbb E_p f - \\mathbb E_q f \approx -W_1`, since turning round means passing
+    :math:`|f'| = 0`, where the penalty costs :math:`\\lambda`. Not for a spectrally
+    normalised discriminator (a zero matrix has no spectral norm to divide by)."""
+    if not discriminator.config.spectral_norm:
+        last = [m for m in discriminator.modules() if isinstance(m, nn.Linear)][-1]
+        last.weight.zero_()
+        last.bias.zero_()
+    return discriminator
+
+
 def build_gan(config: GANConfig | str) -> GAN:
     """A :class:`GAN` from a config or a preset name (``GAN_PRESETS``)."""
     if isinstance(config, str):
