@@ -350,6 +350,11 @@ assert explorer.image.value != first  # the image follows the slider
 explorer
 
 # %% [markdown]
+# *Widget: two sliders, $z_1$ and $z_2$, and the decoded 8x8 digit for the current $z$, shown
+# large; beside them a square pad with the test digits' posterior means as coloured points (one
+# colour per class) and the current $z$ as a ring. Clicking the pad moves $z$ there.*
+
+# %% [markdown]
 # The manifold grid decodes an even grid of $z$ values at once: the learned two-dimensional map
 # of the digits. (Kingma & Welling 2014, Fig. 4, space their grid evenly in *probability*
 # instead: they map an even grid on $(0, 1)^2$ through the Gaussian inverse CDF, so that each

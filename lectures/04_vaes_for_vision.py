@@ -115,13 +115,18 @@ print(f"held-out Bernoulli cross-entropy objective {evaluate_elbo(vae, test.imag
 manifold_grid(vae, n=12, span=2.5)
 
 # %% [markdown]
+# *Widget: a 12 × 12 mosaic of decoded 8x8 digits; left to right is $z_1$ from −2.5 to 2.5,
+# bottom to top $z_2$ over the same range. Neighbouring tiles are similar digits, and the
+# classes blend into each other at their borders.*
+#
 # **Interpolation.** Decode $z(\alpha) = (1-\alpha)\,\mu(x_a) + \alpha\,\mu(x_b)$ for $\alpha$ from 0 to 1.
 # At the ends it must give back the two reconstructions; in between, a path through the learned
 # manifold (not a cross-fade of pixels, which the second row shows for comparison).
 #
-# *Figure: two rows of eight 8x8 images from a 0 (left) to a 6 (right): top, decoded codes along
-# the straight line between the two codes, each a plausible digit; bottom, pixel averages of the
-# two images, which show both digits superimposed in the middle.*
+# *Figure below: two rows of eight 8x8 images from a 0 (left) to a 6 (right): top, decoded codes
+# along the straight line between the two codes, each a single stroke shape; bottom, pixel
+# averages of the two images, which show both digits superimposed in the middle. Under it, the
+# same interpolation as a widget strip.*
 
 # %%
 x_a, x_b = test.images[test.labels == 0][0], test.images[test.labels == 6][0]
@@ -134,6 +139,10 @@ assert torch.allclose(path[0], ends[0], atol=1e-6) and torch.allclose(path[-1], 
 fade = (1 - alphas[:, None, None, None]) * x_a + alphas[:, None, None, None] * x_b
 show(torch.cat([path.cpu(), fade]), "latent interpolation (top) vs pixel cross-fade (bottom)", nrow=8)
 interpolation(vae, x_a, x_b, steps=8)
+
+# %% [markdown]
+# *Widget above: the latent interpolation from the 0 to the 6 as a strip of eight decoded
+# digits, $\alpha$ from 0 (left) to 1 (right).*
 
 # %% [markdown]
 # **Arithmetic.** The average code of a class is a point in latent space. Moving a digit's
@@ -172,7 +181,7 @@ works = (success[off] >= 0.5).float().mean().item()
 print(f"share of moved codes read as the target class: {off_diagonal:.0%} on average (chance: 10%)")
 print(f"pairs where at least half the moves work: {works:.0%}; moves into each class:",
       [f"{v:.0%}" for v in into])
-assert off_diagonal > 0.4 and works > 0.5  # most moves work
+assert off_diagonal > 0.5 and works > 0.5  # most moves work: on average, and in most pairs
 assert into[1] == min(into)  # moves into 1 fail most often (one run, seed 0)
 
 fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -186,11 +195,11 @@ ax.set_title("Moving z by mean(b) - mean(a) mostly works", fontsize=10)
 plt.show()
 
 # %% [markdown]
-# *Figure: a 10 × 10 heat map, source class $a$ down, target class $b$ across; a bright cell means
-# most moved codes were read as $b$. Most off-diagonal cells are bright; the column of $b = 1$ is
-# the darkest.*
+# *Figure above: a 10 × 10 heat map, source class $a$ down, target class $b$ across; a bright
+# cell means most moved codes were read as $b$. Most off-diagonal cells are bright; the column of
+# $b = 1$ is the darkest.*
 #
-# Most moves work; moves *into* 1 fail most often. With only two latent dimensions the ones are
+# Most moves work; in this run (seed 0) moves *into* 1 fail most often. With only two latent dimensions the ones are
 # spread thinly between other classes (see the scatter plot of lecture 03), so their average
 # code is not a typical 1. Arithmetic needs a class to be a compact region of latent space.
 
@@ -248,12 +257,19 @@ assert all(max(result.invariance[f].values()) < 1 / 3 for f in ("x", "y")), resu
 
 # %% [markdown]
 # The position units track their factors ($|r| \ge 0.9$) and hardly move when another factor
-# changes. Scale and rotation need a longer budget (raise `SCALE` on a GPU): rotation is also
-# hard to read by correlation, because the shapes are symmetric and the angle wraps around. A traversal shows it: each row sweeps one unit, the others held at a sprite's code.
+# changes. Scale and rotation are not checked here: at this budget their units track them less
+# well (see the printed $r$; an observation from this run), and they may need a longer budget
+# (raise `SCALE` on a GPU). Rotation is also hard to read by correlation, because the shapes are symmetric and the angle wraps around. A traversal shows it: each row sweeps one unit, the others held at a sprite's code.
 
 # %%
 sprites_test = data.sprites(8, seed=123)
 traversal(dcign, sprites_test.images, span=2.5, steps=9)
+
+# %% [markdown]
+# *Widget: latent traversals of the DC-IGN from one test sprite: each row sweeps one latent unit
+# from −2.5 (left) to 2.5 (right) in nine steps, the other units held at the sprite's code, and
+# a readout names each row's factor. Beside it, the sprite and its reconstruction; a dropdown
+# picks one of the eight test sprites and a slider sets the span.*
 
 # %% [markdown]
 # ## 3. Showcase: graphics models inside autoencoders
@@ -294,6 +310,11 @@ print(f"samples classified as the requested digit: {match:.1%}")
 assert match >= 0.8
 show(samples.view(10, 20, 1, 8, 8)[:, :10].reshape(100, 1, 8, 8), "one row per requested class")
 attribute_controls(cvae)
+
+# %% [markdown]
+# *Figure and widget above: a 10 × 10 grid of conditional-VAE samples, one row per requested
+# class 0 to 9 (top to bottom), ten styles each; then a class dropdown, a "New noise" button
+# and a row of eight samples of the chosen class at fixed noise.*
 
 # %% [markdown]
 # ## 5. The problems of VAEs
@@ -367,12 +388,16 @@ weights = torch.randn_like(z_e)
 assert torch.equal(grad, weights)  # straight through: dL/dz_e = dL/dz_q
 print("nearest codes and straight-through gradient: checked")
 
+# %%
 predict(
-    "If all K codes were used equally often, what would the perplexity be?",
-    ["1", "log K", "K", "K²"],
-    answer="K",
-    explanation="p_k = 1/K gives entropy log K, and exp(log K) = K. One code always chosen gives "
-    "entropy 0 and perplexity 1.",
+    f"Train the VQ-VAE with its {len(vq.codebook)} codes for 10 epochs. What share of the codes "
+    "do the held-out digits use?",
+    ["under a tenth: most codes die", "about a quarter", "half of them or more"],
+    answer="half of them or more",
+    explanation="The codebook starts on encoder outputs of the data, so every code is near "
+    "something an input produces, and codes unused for a while are restarted on fresh "
+    "encoder outputs. Without both, most codes can die in the first steps (the classic "
+    "failure of random initialisation).",
 )
 
 # %%
@@ -386,6 +411,12 @@ counts = usage.counts.double()
 p_k = counts[counts > 0] / counts.sum()
 assert abs(usage.perplexity - torch.exp(-(p_k * p_k.log()).sum()).item()) < 1e-4  # the definition
 codebook_viewer(vq, test.images[:64])
+
+# %% [markdown]
+# *Widget: the codebook usage of 64 test digits as bars, one per code, with the share of codes
+# used and the perplexity; below, one input digit, its reconstruction and its grid of code
+# indices. Pick a grid position and a code: the right image decodes the grid with that one code
+# swapped.*
 
 # %% [markdown]
 # To *generate*, VQ-VAE fits a second model, an autoregressive prior (a PixelCNN) over the grid

@@ -44,7 +44,7 @@ from torch.distributions import Normal
 
 import genlab
 import genlab.plots
-from genlab import losses
+from genlab import losses, palette
 from genlab.gan import (
     GANTrainConfig,
     GANTrainer,
@@ -131,7 +131,7 @@ print(f"histogram vs the change-of-variables masses, 30 bins: max relative error
 assert z_scores.abs().max() < 5
 
 fig, ax = plt.subplots(figsize=(6, 2.8))
-ax.stairs(hist / (edges[1] - edges[0]), edges, fill=True, alpha=0.35, color="tab:purple", label="histogram of G(z)")
+ax.stairs(hist / (edges[1] - edges[0]), edges, fill=True, alpha=0.35, color=palette.FAKE, label="histogram of G(z)")
 ax.plot(fine, p_g, color="k", lw=1.2, label="sum over preimages p(z) / |G'(z)|")
 ax.set(xlabel="x (no unit)", ylabel="density p_g(x) (per unit x)",
        title="Change of variables matches the histogram of G(z)")
@@ -144,17 +144,15 @@ plt.show()
 # How can we fit a model whose density we cannot evaluate? By *comparison*: draw samples from
 # the data and from the model and ask how distinguishable they are. If a classifier cannot tell
 # them apart, the distributions agree; where it can, its output says in which direction to move
-# the generated samples. This is the slide's 1-D picture: data points (green) and generated
-# points (purple) on a line, and a discriminator curve $D(x)$ that is high where real data
+# the generated samples. This is the slide's 1-D picture: data points and generated points on a
+# line, and a discriminator curve $D(x)$ that is high where real data
 # dominates and low where generated data does. The generator moves its samples uphill on $D$.
 #
 # We train the default 1-D GAN of genlab for a few hundred steps and draw exactly that picture:
-# the two densities and the discriminator.
-#
-# *Figure below: three panels, at generator steps 0, 100 and 600. In each, the data density
-# (green) and a kernel density estimate of the generator's samples (purple) use the left axis
-# (density per unit $x$); the discriminator $D(x)$ (blue line) uses the right axis (a probability
-# in [0, 1]). As training proceeds, the purple mass moves onto the green and $D$ flattens.*
+# the two densities and the discriminator. Each panel's title also reports the
+# **Jensen-Shannon divergence** $\mathrm{JSD}(p_{data}\,\|\,p_g)$, in nats: a measure of how far
+# apart two distributions are, 0 when they are equal and at most $\log 2 \approx 0.693$ when
+# they do not overlap (lecture 06 defines it and shows why the GAN game is about it).
 
 # %%
 trainer = GANTrainer(target="mixture1d", config=GANTrainConfig(steps=600 * SCALE))
@@ -169,18 +167,29 @@ print(f"{trainer.step_count} generator steps in {time.perf_counter() - start:.1f
 fig, axes = plt.subplots(1, len(snapshots), figsize=(13, 3.2), constrained_layout=True)
 top = 1.1 * max(float(pic.p_data.max()) for pic in snapshots.values())
 for ax, (step, pic) in zip(axes, snapshots.items(), strict=True):
-    ax.fill_between(pic.axis, pic.p_data, color="tab:green", alpha=0.35, label="p_data")
-    ax.fill_between(pic.axis, pic.p_g.clamp(max=top), color="tab:purple", alpha=0.3, label="p_g (KDE)")
+    ax.fill_between(pic.axis, pic.p_data, color=palette.DATA, alpha=0.35, label="p_data")
+    ax.fill_between(pic.axis, pic.p_g.clamp(max=top), color=palette.FAKE, alpha=0.35, label="p_g (KDE)")
     ax.set(title=f"step {step}: JSD {pic.jsd:.3f} nats", xlabel="x (no unit)", ylim=(0, top))
     ax_d = ax.twinx()  # D(x) is a probability, not a density: its own axis
-    ax_d.plot(pic.d_axis, pic.d, color="tab:blue", lw=2, label="D(x)")
+    ax_d.plot(pic.d_axis, pic.d, color=palette.DISCRIMINATOR, lw=2, label="D(x)")
     ax_d.set_ylim(0, 1.02)
-    ax_d.set_ylabel("D(x) (probability)", color="tab:blue")
+    ax_d.set_ylabel("D(x) (probability)")
 axes[0].set_ylabel("density (per unit x)")
 axes[0].legend(fontsize=8, loc="upper left")
 fig.suptitle("The generator's mass moves onto the data, and D(x) flattens")
 plt.show()
 assert snapshots[trainer.step_count].jsd < 0.5 * snapshots[0].jsd
+# "D flattens": its largest distance from 1/2 shrinks between the first and the last picture
+flatness = {step: float((torch.as_tensor(pic.d) - 0.5).abs().max()) for step, pic in snapshots.items()}
+print("max |D(x) - 1/2| by step:", {step: round(v, 3) for step, v in flatness.items()})
+assert flatness[trainer.step_count] < flatness[0]
+
+# %% [markdown]
+# *Figure above: three panels, at generator steps 0, 100 and 600. In each, the data density
+# (blue) and a kernel density estimate of the generator's samples (orange) use the left axis
+# (density per unit $x$); the discriminator $D(x)$ (green line) uses the right axis (a
+# probability in [0, 1]). As training proceeds, the orange mass moves onto the blue, the JSD in
+# the titles falls, and $D$ flattens towards $\frac12$.*
 
 # %% [markdown]
 # ## 4. Generator and discriminator architectures
@@ -203,7 +212,7 @@ n_d = sum(p.numel() for p in digits_gan.discriminator.parameters())
 print(f"z {tuple(z.shape)} -> G -> images {tuple(images.shape)} in [{images.min():.2f}, {images.max():.2f}]"
       f" -> D -> logits {tuple(logits.shape)}; parameters: G {n_g:,}, D {n_d:,}")
 assert images.shape == (5, 1, 8, 8) and logits.shape == (5,)
-assert 0 <= float(images.min()) and float(images.max()) <= 1
+assert 0 <= float(images.min()) and float(images.max()) <= 1  # G ends in a sigmoid
 
 # %% [markdown]
 # The discriminator returns a *logit* $\ell$, and $D = \sigma(\ell)$. Every cost below is computed
@@ -230,6 +239,10 @@ for dtype in (torch.float32, torch.float64):
                          l[torch.isinf(torch.log1p(-torch.sigmoid(l)))].min().item())
     print(f"{dtype}: log(sigmoid(l)) = -inf for l <= {thresholds[dtype][0]:.2f}; "
           f"log(1 - sigmoid(l)) = -inf for l >= {thresholds[dtype][1]:.2f}  (torch {torch.__version__})")
+# the two thresholds the prediction quotes, float32: 24 ln 2 = 16.6 (to the 0.01 grid and the
+# rounding of the last ulp) and the underflow of sigmoid near -88.7
+assert abs(thresholds[torch.float32][1] - 24 * math.log(2)) < 0.5
+assert -90 < thresholds[torch.float32][0] < -87
 # Past these points any correctly rounded arithmetic gives 0 (or 1), and softplus stays exact:
 for dtype, (low, high) in ((torch.float32, (-110.0, 20.0)), (torch.float64, (-760.0, 40.0))):
     l = torch.tensor([low, high], dtype=dtype)
@@ -309,7 +322,8 @@ torch.testing.assert_close(losses.generator_loss(fake_logits.double(), "minimax"
 # first, then the second). We check that each moves $V$, measured on fixed evaluation samples,
 # in its own direction: discriminator steps raise it, generator steps lower it. (The config
 # below turns off `r1`, genlab's default *R1 penalty*: a term $\frac\gamma2\,\mathbb E_{p_{data}}
-# \|\nabla_x D(x)\|^2$ added to the discriminator's cost that keeps it from getting too steep on
+# \|\nabla_x \ell(x)\|^2$, on the gradient of the discriminator's logit $\ell$ (with
+# $D = \sigma(\ell)$), added to the discriminator's cost to keep it from getting too steep on
 # the data. Lecture 08 derives and uses it; here we want the plain game.)
 
 # %%
@@ -364,7 +378,7 @@ torch.testing.assert_close(curves.non_saturating_grad, curves.d - 1)
 at = torch.searchsorted(curves.d, torch.tensor(0.01, dtype=torch.float64))
 print(f"at D(G(z)) = {curves.d[at]:.3f}: d/dlogit minimax = {curves.minimax_grad[at]:+.4f}, "
       f"non-saturating = {curves.non_saturating_grad[at]:+.4f}")
-assert (curves.minimax_grad < 0).all() and (curves.non_saturating_grad < 0).all()  # same direction
+# both derivatives are negative on (0, 1) (they are -D and D - 1): one sample, one direction
 
 # %% [markdown]
 # **Over a batch the directions differ.** The generator's gradient is the mean over the batch
@@ -394,11 +408,12 @@ print(f"D(G(z)) over the batch: {D_fake.min():.3f} to {D_fake.max():.3f}")
 for kind, grad in grads.items():
     print(f"{kind:>15}: d J_G / d(mu, log sigma) = {[round(v, 4) for v in grad.tolist()]}")
 print(f"cosine between the two generator gradients: {cosine:+.3f}")
-assert cosine < 0.9  # not the same direction (here they even point nearly opposite ways)
+assert cosine < -0.9  # not the same direction: here they point nearly opposite ways
 
 # %% [markdown]
 # Against the *optimal* discriminator the two costs are different functions of the generator
-# too: the minimax cost is $2\,\mathrm{JSD}(p_{data}\|p_g) - \log 4$ (lecture 06), while the
+# too: the minimax cost descends $2\,\mathrm{JSD}(p_{data}\|p_g) - \log 4$ (it has the same
+# gradient, lecture 06 §5), while the
 # non-saturating cost descends $\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}(p_{data}\|p_g)$
 # (Arjovsky & Bottou 2017; stated here, not checked). Both vanish at $p_g = p_{data}$, but they
 # are not one objective with two step sizes.
@@ -433,15 +448,19 @@ fig = saturation_figure(curves, runs)
 plt.show()
 
 # %% [markdown]
-# *Figure above: left, the derivative of each generator cost with respect to the logit, against
-# $D(G(z))$: the minimax curve goes to 0 as $D \to 0$, the non-saturating one to −1; right, the
-# two training runs from the same pretrained discriminator, the non-saturating one moving first.*
+# *Figure above: three panels. Left, the two generator costs (nats) against $D(G(z))$: the
+# minimax $\log(1 - D)$ (vermillion) is flat near $D = 0$, the non-saturating $-\log D$ (blue)
+# is steep there. Middle, their derivatives with respect to the logit: the minimax one goes to
+# 0 as $D \to 0$ (the shaded region, where $D$ rejects the fakes), the non-saturating one to
+# $-1$. Right, on a log axis, the generator's gradient norm per step in the two training runs
+# from the same pretrained discriminator: the non-saturating run starts hundreds of times above
+# the minimax run (the ratio printed above).*
 
 # %% [markdown]
 # ## 8. The playground
 #
-# Now play the game yourself. The panel shows the data density (green), a kernel density
-# estimate of the generator's samples (purple), the discriminator $D(x)$ (blue) and, dashed,
+# Now play the game yourself. The panel shows the data density (blue), a kernel density
+# estimate of the generator's samples (orange), the discriminator $D(x)$ (green) and, dashed,
 # the optimal discriminator $D^*(x) = p_{data}(x)/(p_{data}(x) + p_g(x))$ for the current
 # generator, which lecture 06 derives. Next to it: the generator's map $z \mapsto x$, the two
 # losses and $\mathrm{JSD}(p_{data} \| p_g)$.
@@ -451,13 +470,22 @@ plt.show()
 # - Switch the objective to `minimax`, **Reset**, press **Step D** twenty times, then **Play**: the generator hardly moves at first (saturation).
 # - Three modes with a wide separation: does the generator cover all three? Try a wider G.
 # - Tick *D = D\** and watch $V(D, G)$ meet $2\,\mathrm{JSD} - \log 4$ in the readout (lecture 06).
-# - `gan_playground(2)` is the same game on the ring of eight Gaussians, where mode collapse shows.
+# - `gan_playground(2)` is the same game on the ring of eight Gaussians, where *mode collapse*
+#   shows: the generator puts all its samples on a few of the modes (lecture 08, section 1.2).
 
 # %%
 playground = gan_playground(1)
 playground.state.frame(steps=20)  # a few steps, so the first picture already has a history
 print(f"after {playground.state.trainer.step_count} steps: JSD {playground.state.last_picture.jsd:.3f} nats")
 playground
+
+# %% [markdown]
+# *Widget: the GAN playground. Left, over $x$, the data density (blue), the generator's density
+# (orange), $D(x)$ (green) and the dashed $D^*(x)$; beside it, the generator's map
+# $z \mapsto x$; below, the two losses and the JSD against the step. Controls: Play, Step,
+# Step D, Step D ×50, Step G and Reset; the target's modes, separation and width; the noise,
+# the widths of G and D, the objective, the learning rates, $k$ and R1 γ; and the
+# "D = D\* (optimal)" tick box.*
 
 # %% [markdown]
 # ## Check your understanding

@@ -50,7 +50,7 @@ from torch.distributions import Normal
 
 import genlab
 import genlab.plots
-from genlab import losses
+from genlab import losses, palette
 from genlab.divergences import (
     F_DIVERGENCES,
     discrete_f_divergence,
@@ -304,6 +304,21 @@ print("f*(f'(u)) = u f'(u) - f(u) for every differentiable row, u from 1e-3 to 1
 # %% [markdown]
 # ## 4. The variational lower bound
 #
+# f-GANs replace the integral $D_f(P\,\|\,Q)$, which needs the densities, by an expression in a
+# *critic* $T(x)$ that needs only samples: $\mathbb E_{x\sim P}[T(x)] - \mathbb E_{x\sim Q}[f^*(T(x))]$.
+# Before the derivation, commit to what a critic drawn at random does.
+
+# %%
+predict(
+    "Of 1,000 random critics T, how does the best one's bound E_P[T] − E_Q[f*(T)] compare "
+    "with D_f(P‖Q)?",
+    ["below it", "equal to it", "above it: random critics overshoot"],
+    answer="below it",
+    explanation="Every T, random or trained, gives a lower bound: pointwise t·p/q − f*(t) ≤ f(p/q) "
+    "(Fenchel's inequality). Only T* = f'(p/q) reaches D_f.",
+)
+
+# %% [markdown]
 # Write $f$ as its own biconjugate inside the definition of $D_f$, and then replace the pointwise
 # sup by any function $T(x)$ with values in $\mathrm{dom}\,f^*$:
 #
@@ -321,16 +336,6 @@ print("f*(f'(u)) = u f'(u) - f(u) for every differentiable row, u from 1e-3 to 1
 # Check on distributions over $K = 6$ points, where the integrals are sums:
 # `genlab.divergences.variational_bound` is the right-hand side and
 # `genlab.divergences.discrete_f_divergence` the left. Random critics stay below; $T^*$ reaches it.
-
-# %%
-predict(
-    "Of 1,000 random critics T, how does the best one's bound E_P[T] − E_Q[f*(T)] compare "
-    "with D_f(P‖Q)?",
-    ["below it", "equal to it", "above it: random critics overshoot"],
-    answer="below it",
-    explanation="Every T, random or trained, gives a lower bound: pointwise t·p/q − f*(t) ≤ f(p/q) "
-    "(Fenchel's inequality). Only T* = f'(p/q) reaches D_f.",
-)
 
 # %%
 K = 6
@@ -384,6 +389,7 @@ v_real, v_fake = torch.randn(512, dtype=F64) * 2, torch.randn(512, dtype=F64) * 
 fgan_loss, bce = fgan_discriminator_loss("gan", v_real, v_fake), losses.discriminator_loss(v_real, v_fake)
 print(f"GAN row: f-GAN critic loss {fgan_loss:.10f} = J_D {bce:.10f};  g_f(v) = log sigmoid(v): "
       f"{torch.allclose(F_DIVERGENCES['gan'].activation(v), torch.nn.functional.logsigmoid(v))}")
+torch.testing.assert_close(F_DIVERGENCES["gan"].activation(v), torch.nn.functional.logsigmoid(v))
 torch.testing.assert_close(fgan_loss, bce)
 
 # %% [markdown]
@@ -491,12 +497,21 @@ assert playground.state.trainer.target.modes.shape[0] == 3
 playground
 
 # %% [markdown]
+# *Widget: the GAN playground with three modes and the KL objective. Left, over $x$, the data
+# density (blue), the generator's density (orange) and the critic's output (green); beside it,
+# the generator's map $z \mapsto x$; below, the two losses and the JSD against the step.
+# Controls: Play, Step, Step D, Step G and Reset; the target's modes, separation and width; the
+# noise, the network widths, the *objective* (any row of the table), the learning rates and
+# $k$.*
+
+# %% [markdown]
 # ## 6. Mode covering and mode seeking
 #
 # The two fits are nothing alike. KL, $\mathrm{KL}(P\,\|\,Q) = \mathbb E_P[\log p/q]$, averages
 # over the *data*: wherever the data have mass and the model has almost none, $\log p/q$ is
 # huge, so the model must put mass on every mode, and a single Gaussian spreads over both
-# (variance $4.25$, mostly between the modes, where there are no data). Reverse KL,
+# (variance $4.25$; over a third of its mass lies between the modes, $|x| < 1$, where the data
+# have about 2 %: checked below). Reverse KL,
 # $\mathrm{KL}(Q\,\|\,P) = \mathbb E_Q[\log q/p]$, averages over the *model*: mass where there are
 # no data is punished, missing data costs nothing, so the model sits on one mode.
 #
@@ -540,22 +555,25 @@ with warnings.catch_warnings():
 seekers = {"total_variation", "reverse_kl", "neyman"}
 assert prefers == {name: "seeks" if name in seekers else "covers" for name in ROWS}
 assert abs(f_divergence("reverse_kl", p_data, seek).item() - math.log(2)) < 1e-3
+middle = lambda dist: (dist.cdf(torch.tensor(1.0, dtype=F64)) - dist.cdf(torch.tensor(-1.0, dtype=F64))).item()  # noqa: E731
+print(f"mass in |x| < 1: covering Gaussian {middle(cover):.3f}, data {middle(p_data):.3f}")
+assert middle(cover) > 1 / 3 and middle(p_data) < 0.03  # "over a third ... where the data have about 2 %"
 
 x = torch.linspace(-5, 5, 401, dtype=F64)
 fig, ax = plt.subplots(figsize=(6.5, 3))
-ax.fill_between(x, p_data.log_prob(x).exp(), color="tab:green", alpha=0.3, label="p_data")
-for name, color in (("kl", "tab:blue"), ("reverse_kl", "tab:red")):
+ax.fill_between(x, p_data.log_prob(x).exp(), color=palette.DATA, alpha=0.3, label="p_data")
+for name, color, style in (("kl", palette.BLUISH_GREEN, "-"), ("reverse_kl", palette.VERMILLION, "--")):
     fit = fits[name]
-    ax.plot(x, normal(fit.loc, fit.scale).log_prob(x).exp(), color=color, lw=2,
+    ax.plot(x, normal(fit.loc, fit.scale).log_prob(x).exp(), color=color, ls=style, lw=2,
             label=f"f-GAN, {name}: N({fit.loc:.2f}, {fit.variance:.2f})")
 ax.set(xlabel="x (no unit)", ylabel="density (per unit x)", title="KL covers both modes, reverse KL picks one")
 ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# *Figure above: the bimodal data density (green, shaded) and the two Gaussians fitted by
-# f-GANs, in density per unit $x$: the KL fit (blue) is one wide bump centred between the modes;
-# the reverse-KL fit (red) is a narrow bump on one mode.*
+# *Figure above: the bimodal data density (blue, shaded) and the two Gaussians fitted by
+# f-GANs, in density per unit $x$: the KL fit (green, solid) is one wide bump centred between
+# the modes; the reverse-KL fit (vermillion, dashed) is a narrow bump on one mode.*
 
 # %% [markdown]
 # Read the table with care: it compares two candidates on one target, not the rows in general.
@@ -563,9 +581,10 @@ plt.show()
 # reverse KL, Neyman $\chi^2$ and total variation prefer a single mode (Neyman's value at the
 # covering Gaussian is infinite, because the wide model's tails are not covered by the narrow
 # data). Note that the Jensen-Shannon divergence, the original GAN's, prefers *covering* on
-# this example, so the mode collapse of real GANs cannot be blamed on the JSD alone: the
-# generator never sees the JSD, only a finite critic trained on samples, and its parameter
-# landscape is not convex (lecture 06, section 7).
+# this example, so the *mode collapse* of real GANs (a generator that puts all its samples on a
+# few modes; lecture 08, section 1.2) cannot be blamed on the JSD alone: the generator never
+# sees the JSD, only a finite critic trained on samples (lecture 06, section 7), and its
+# parameter landscape is not convex (lecture 06, section 10).
 #
 # ## Check your understanding
 #
