@@ -284,6 +284,7 @@ def test_genlab_grade_writes_every_after_grading_file(tmp_path, monkeypatch):
     assert status == 0
     summary = json.loads((out / "report.json").read_text())
     kl = next(q for q in summary["questions"] if q["question"] == "kl")
+    assert kl["median_seconds"] > 0  # the grader times each question's checks
     assert (kl["passed"], kl["mistakes"][0]["id"], kl["mistakes"][0]["count"]) == (
         1,
         "ex03_gaussian_kl/1",

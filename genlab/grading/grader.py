@@ -43,7 +43,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -152,6 +152,8 @@ class SubmissionResult:
     notes: list[str]
     feedback: str
     internal_error: bool = False
+    # seconds each question's checks took: the kernel's answer and the grader's judgement
+    question_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def rows_without_grading(
@@ -196,6 +198,7 @@ class _Grading:
         self.pending = [(q, p) for q in assignment.graded for p in q.probes]
         self.results: dict[tuple[str, Probe], tuple[str, str]] = {}  # -> (status, message)
         self.restarts, self.gave_up = 0, ""
+        self.question_seconds: dict[str, float] = {}  # question -> seconds its checks took
         # A restart is charged to the questions that need the cell (or check) that crashed:
         # a question charged more than config.restarts times is not graded; the others are.
         self.charged: dict[str, int] = {}
@@ -297,7 +300,9 @@ class _Grading:
             cases = case_inputs(q, probe.suite, _probe_seed(self.seed, self.sha, probe))
             nonce = secrets.token_hex(8)
             request = _request(q, probe, cases, nonce)
+            started = time.monotonic()
             outcome = await self.kernel.run(request, self.timeout(), answers=1)
+            self._charge_time(question.grade_id, started)
             if outcome.status == "dead":  # the notebook's last cell killed it as it ended
                 executed = [i for i in self.last if i not in self.bad]
                 if executed:
@@ -310,8 +315,14 @@ class _Grading:
                 self.results[key] = ("failed", f"`{probe.function}` {what}")
                 self.blame = [question.grade_id]
                 return
+            started = time.monotonic()
             passed, message = _verdict(q, probe, cases, outcome, nonce)
+            self._charge_time(question.grade_id, started)
             self.results[key] = ("passed", "") if passed else ("failed", message)
+
+    def _charge_time(self, grade_id: str, started: float) -> None:
+        elapsed = time.monotonic() - started
+        self.question_seconds[grade_id] = self.question_seconds.get(grade_id, 0.0) + elapsed
 
     def _question_row(self, question: GradedQuestion) -> list:
         outcomes = [self.results.get((question.grade_id, p)) for p in question.probes]
@@ -380,7 +391,8 @@ class _Grading:
         summary = "; ".join(([self.gave_up] if self.gave_up else []) + notes) or "graded"
         rows.insert(0, [NOTEBOOK_ROW, "", "", status, _one_line(summary, 1500)])
         feedback = _feedback(self.assignment, rows, notes, raised, written)
-        return SubmissionResult(rows, notes, feedback)
+        seconds = {k: round(v, 3) for k, v in self.question_seconds.items()}
+        return SubmissionResult(rows, notes, feedback, question_seconds=seconds)
 
 
 def _feedback(assignment, rows, notes, raised, manual_answers) -> str:

@@ -25,6 +25,7 @@ __all__ = ["build_plan", "reference_routes"]
 
 # genlab's implementations of the exercises' math, and the grader's own references
 _REFERENCE_MODULES = {"losses", "theory", "divergences", "gan", "models", "questions", "checks"}
+_REFERENCE_MODULES |= {"optima", "estimators", "wgan", "dirac_gan", "metrics", "vae_objectives"}
 _REGISTRY_NAMES = {"get_question", "registered_questions", "evaluate", "judge", "_QUESTIONS"}
 # ways to reach a module or a function without naming it in an import
 _DYNAMIC_MODULES = {"importlib", "runpy", "imp", "pkgutil", "builtins", "gc", "inspect", "ctypes"}
