@@ -2,8 +2,8 @@
 
 The figure is the wall time from the first cell to the last, kernel start-up excluded; the
 budget is 60 s per lecture on a 2-core CPU. ``kernel CPU s`` is the CPU time the kernel process
-used (user + system, all its threads, from ``/proc``): on a busy machine the wall time grows and
-the CPU time much less, so it tells a slow lecture from a slow machine. ``silent > 5 s`` lists
+used (user + system, all its threads, from ``/proc``); on a busy machine it grows too, as
+torch's idle threads spin while they wait for a core. ``silent > 5 s`` lists
 the code cells (index: seconds) that ran longer than 5 s without showing progress: no tqdm
 bar (a widget, or a terminal bar's carriage returns) and no other widget such as a live loss
 curve. ``kernel peak MiB`` is the kernel's peak resident memory (``getrusage``), read from the
