@@ -42,6 +42,7 @@ from itertools import pairwise
 import matplotlib.pyplot as plt
 import torch
 from torch.distributions import Bernoulli, Independent, Normal
+from tqdm.auto import tqdm
 
 import genlab
 import genlab.plots
@@ -251,7 +252,7 @@ D = 64
 genlab.seed_everything(0)
 vae = build_vae(VAEConfig(latent_dim=8))                  # MLP 64-256-128-(8+8), Bernoulli decoder
 start = time.perf_counter()
-fit_beta_vae(vae, x_train, TrainConfig(epochs=100 * SCALE, lr=3e-3, progress=False))
+fit_beta_vae(vae, x_train, TrainConfig(epochs=100 * SCALE, lr=3e-3, progress=True))
 print(f"trained in {time.perf_counter() - start:.1f} s")
 
 # %% [markdown]
@@ -476,7 +477,7 @@ betas = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 sweep_config = TrainConfig(epochs=40 * SCALE, lr=3e-3, progress=False)
 sweep, points = [], []
 start = time.perf_counter()
-for beta in betas:
+for beta in tqdm(betas, desc="β sweep", leave=False):  # six models: a bar
     genlab.seed_everything(0)
     model = build_vae(VAEConfig(latent_dim=8))
     fit_beta_vae(model, x_train, sweep_config, beta=beta)

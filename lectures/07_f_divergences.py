@@ -47,6 +47,7 @@ import torch
 from IPython.display import Markdown, display
 from scipy import integrate, special, stats
 from torch.distributions import Normal
+from tqdm.auto import tqdm
 
 import genlab
 import genlab.plots
@@ -470,7 +471,8 @@ def best_gaussian(name, loc=0.5, scale=0.5):
 
 start = time.perf_counter()
 budget = {"kl": 1000, "reverse_kl": 600}  # generator steps per fit
-fits = {name: fit_gaussian_fgan(name, steps=steps * SCALE) for name, steps in budget.items()}
+fits = {name: fit_gaussian_fgan(name, steps=steps * SCALE)
+        for name, steps in tqdm(budget.items(), desc="f-GANs", leave=False)}
 print(f"two f-GANs trained in {time.perf_counter() - start:.1f} s")
 exact_fits = {"kl": (p_data.mean.item(), p_data.variance.item()), "reverse_kl": best_gaussian("reverse_kl")}
 for name, fit in fits.items():

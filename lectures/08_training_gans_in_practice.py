@@ -514,7 +514,7 @@ assert real.recognised > 0.85
 
 # %%
 start = time.perf_counter()
-digits_run = dcgan_digits_run(steps=min(400 * SCALE, 1500), seed=0, device=str(env.device))
+digits_run = dcgan_digits_run(steps=min(400 * SCALE, 1500), seed=0, device=str(env.device), progress=True)
 print(f"{digits_run.steps} DCGAN steps in {digits_run.seconds:.1f} s ({time.perf_counter() - start:.1f} s with the classifier)")
 print(f"the classifier's accuracy on the held-out digits: {digits_run.classifier_accuracy:.1%}")
 print(f"recognised with confidence >= 0.9: {digits_run.quality.recognised:.1%} of {digits_run.quality.n} samples "

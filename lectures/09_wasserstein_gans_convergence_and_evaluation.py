@@ -43,6 +43,7 @@ import torch
 from IPython.display import Markdown, display
 from scipy import stats
 from torch.distributions import Normal
+from tqdm.auto import tqdm
 
 import genlab
 import genlab.plots
@@ -183,7 +184,7 @@ N1 = 2000  # samples of each; the first half trains the critic, the second measu
 torch.manual_seed(1)
 xp, xq = p1.sample((N1, 1)), q1.sample((N1, 1))
 fits = {}
-for method in ("gp", "clip", "sn"):
+for method in tqdm(("gp", "clip", "sn"), desc="critics", leave=False):
     fits[method] = fit_critic(xp, xq, lipschitz=method, steps=200, lr=3e-3, seed=0)
 gp = fits["gp"]
 with torch.no_grad():

@@ -261,6 +261,7 @@ def dcgan_digits_run(
     device: str = "cpu",
     n: int = 1000,
     ema: float | None = 0.99,
+    progress: bool = False,
 ) -> DigitsRun:
     r"""Train the default DCGAN on the digits for ``steps`` (default: its budget, 1500 steps,
     20-25 s on one laptop CPU core) and judge ``n`` samples with :func:`dcgan_digit_quality`:
@@ -271,7 +272,8 @@ def dcgan_digits_run(
     after every generator step (``torch.optim.swa_utils.AveragedModel``; Yazici et al. 2019,
     Karras et al. 2018): the samples come from :math:`\bar\theta_g`, which averages out the
     last steps' oscillation. ``ema=None`` samples the trained generator itself; ``raw_quality``
-    always judges it, on the same ``z``.
+    always judges it, on the same ``z``. ``progress=True`` shows a bar over the steps
+    (tqdm.auto).
     """
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -283,7 +285,12 @@ def dcgan_digits_run(
     generator = trainer.model.generator
     average = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(ema)) if ema else None
     started = time.perf_counter()
-    for _ in range(config.steps):
+    steps = range(config.steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc="DCGAN steps", leave=False)
+    for _ in steps:
         trainer.step()
         if average is not None:
             average.update_parameters(generator)
