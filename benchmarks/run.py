@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import platform
@@ -27,23 +28,24 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import gan_many_seeds  # noqa: E402
-import notebook_times  # noqa: E402
-import similarity  # noqa: E402
-import vae_training  # noqa: E402
-import widget_latency  # noqa: E402
-
+# Each section's module is imported only when it runs: `--only vae` needs torch and genlab
+# alone, so it runs on a GPU machine that has no Jupyter installed.
 SECTIONS = {
-    "vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", vae_training),
-    "gan": ("Many-seed GAN runs: batched vs one after another", gan_many_seeds),
-    "widgets": ("Widget latency", widget_latency),
-    "notebooks": ("Lecture notebooks, executed headless", notebook_times),
-    "similarity": ("Similar answers: 500 synthetic submissions per assignment", similarity),
+    "vae": ("VAE training: genlab trainer vs a pytorch/examples-style loop", "vae_training"),
+    "gan": ("Many-seed GAN runs: batched vs one after another", "gan_many_seeds"),
+    "widgets": ("Widget latency", "widget_latency"),
+    "notebooks": ("Lecture notebooks, executed headless", "notebook_times"),
+    "similarity": ("Similar answers: 500 synthetic submissions per assignment", "similarity"),
 }
 
 
-def _devices() -> list[str]:
-    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+def _devices(only: str | None = None) -> list[str]:
+    found = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if only is None:
+        return found
+    if only not in found:
+        raise SystemExit(f"--device must be one of {found} on this machine; got {only!r}")
+    return [only]
 
 
 def _fmt(value) -> str:
@@ -80,11 +82,11 @@ def machine() -> str:
 CHILD_MARK = "\n@@genlab-benchmark-result@@\n"
 
 
-def _child(key: str, repeats: int, quick: bool) -> int:
+def _child(key: str, repeats: int, quick: bool, only_device: str | None) -> int:
     """Run one section on every device; print its rows and peak memory as JSON."""
-    _, module = SECTIONS[key]
+    module = importlib.import_module(SECTIONS[key][1])
     rows = []
-    for device in _devices():
+    for device in _devices(only_device):
         print(f"[{key}] on {device} ...", file=sys.stderr, flush=True)
         rows += module.run(device=device, repeats=repeats, quick=quick)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -102,11 +104,15 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--notebook-repeats", type=int, help="repeats of the notebooks section (default: --repeats)"
     )
+    parser.add_argument(
+        "--device", choices=["cpu", "cuda"], help="one device only (default: the CPU and any GPU)"
+    )
     parser.add_argument("--out", default=str(HERE.parent / "BENCHMARKS.md"))
     parser.add_argument("--child", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return _child(args.child, args.repeats, args.quick)
+        return _child(args.child, args.repeats, args.quick, args.device)
+    _devices(args.device)  # fails early on a device this machine lacks
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     parts = ["# Benchmarks\n", f"Command: `{command.strip()}`\n", machine()]
     if not torch.cuda.is_available():
@@ -116,13 +122,15 @@ def main(argv=None) -> int:
         )
     started = time.perf_counter()
     for key in args.only or list(SECTIONS):
-        title, module = SECTIONS[key]
+        title, module_name = SECTIONS[key]
+        module = importlib.import_module(module_name)
         # each section in its own process, so that its peak memory is its own
         child = [sys.executable, str(Path(__file__).resolve()), "--child", key]
         repeats = (
             args.notebook_repeats if key == "notebooks" and args.notebook_repeats else args.repeats
         )
         child += ["--repeats", str(repeats)] + (["--quick"] if args.quick else [])
+        child += ["--device", args.device] if args.device else []
         # an empty Inductor cache per section: a compile costs what it costs on a new machine
         with tempfile.TemporaryDirectory(prefix="genlab-inductor-") as cache:
             env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache}

@@ -107,6 +107,6 @@ def run_streams(
         data,
         noise,
         torch.stack(z_eval).to(device, dtype),
-        torch.stack(x_eval) if x_eval else None,
+        torch.stack(x_eval).to(device, dtype) if x_eval else None,
         mixing,
     )
