@@ -127,7 +127,7 @@ def _verdict(question, probe: Probe, cases, outcome: Outcome, nonce: str) -> tup
     except protocol.ProtocolError as err:
         return False, f"the notebook sent a malformed answer ({err})"
     for case, (inputs, answer) in enumerate(zip(cases, decoded, strict=True)):
-        problem = judge(question, inputs, answer, probe.function)
+        problem = judge(question, inputs, answer, probe.function, suite=probe.suite)
         if problem:
             if problem.startswith(("not answered yet", "no function named")):
                 return False, problem

@@ -331,3 +331,73 @@ def codebook_usage(model: VQVAE, x: torch.Tensor, batch_size: int = 1024) -> Cod
     p = counts.double() / counts.sum()
     entropy = -(p * torch.log(p.clamp(min=1e-30))).sum()
     return CodebookUsage(float((counts > 0).float().mean()), math.exp(float(entropy)), counts.cpu())
+
+
+class CodebookSettings(NamedTuple):
+    """The settings exercise 04 lets a student choose for :func:`vqvae_codebook_run`; the
+    defaults are the paper's codebook, started uniform in :math:`[-1/K, 1/K]` and never
+    restarted."""
+
+    epochs: int = 4
+    lr: float = 2e-3
+    beta: float = 0.25
+    data_init: int = 0  # 1: start the codebook on encoder outputs of the first batch
+    restart_every: int = 0  # steps between restarts of unused codes (0: never)
+
+
+CODEBOOK_BUDGET = CodebookSettings(epochs=4, lr=0.01, beta=2.0, data_init=1, restart_every=100)
+
+
+class CodebookRun(NamedTuple):
+    """What :func:`vqvae_codebook_run` measured on the test digits."""
+
+    perplexity: float  # of the code frequencies, in [1, K]
+    usage: float  # share of the K codes chosen at least once
+    nll: float  # mean -log p(x | z_q) per image, nats
+
+
+def vqvae_codebook_run(seed: int, settings=None) -> CodebookRun:
+    r"""Train the ``digits`` VQ-VAE (32 codes, a 4x4 grid per digit) on the training digits
+    with ``settings`` (a :class:`CodebookSettings` or a tuple in its order: epochs, Adam's
+    learning rate, the commitment weight :math:`\beta`, whether the codebook starts on
+    encoder outputs, and how often unused codes are restarted), batches of 64, on the CPU with
+    ``seed``; return the codebook's use and the reconstruction NLL on the test digits.
+    Settings outside :data:`CODEBOOK_BUDGET` are refused (ValueError): a run stays within
+    about two seconds on a laptop."""
+    from dataclasses import replace
+
+    from genlab import data
+    from genlab.train import fit
+
+    settings = CodebookSettings() if settings is None else CodebookSettings(*settings)
+    for name, value, cap in zip(settings._fields, settings, CODEBOOK_BUDGET, strict=True):
+        low_ok = value >= 0 if name in ("data_init", "restart_every") else value > 0
+        if not (low_ok and value <= cap) or (
+            name in ("epochs", "data_init", "restart_every") and value != int(value)
+        ):
+            raise ValueError(f"settings.{name} must be in [0, {cap}] (whole); got {value!r}")
+    config = replace(
+        VQVAE_PRESETS["digits"],
+        beta=float(settings.beta),
+        data_init=bool(settings.data_init),
+        restart_every=int(settings.restart_every),
+    )
+    train, test = data.digits("train"), data.digits("test")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = VQVAE(config)
+        fit(
+            model,
+            train.images,
+            epochs=int(settings.epochs),
+            batch_size=64,
+            lr=float(settings.lr),
+            seed=seed,
+            device="cpu",
+            progress=False,
+        )
+    model.eval()
+    with torch.no_grad():
+        usage = codebook_usage(model, test.images)
+        nll = float(model.nll(test.images, model(test.images).decoded).mean())
+    return CodebookRun(usage.perplexity, usage.usage, nll)

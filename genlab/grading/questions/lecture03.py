@@ -392,7 +392,7 @@ register(
 
 # ------------------- an experiment: choose the decoder's variance so that three units stay active
 
-_RUNS, _NEEDED, _ACTIVE = 4, 3, 3
+_ACTIVE = 3
 _BUDGET = (10.0, 1000, 0.1)  # decoder variance, steps, learning rate
 
 
@@ -400,9 +400,9 @@ def _variance_inputs(g, case, suite):
     return {"scale": round(number(g, 0.8, 1.25), 3)}
 
 
-def _variance_outcome(inputs, value) -> str | None:
-    """Train the linear VAE (beta = 1) with the decoder variance and schedule on fresh seeds,
-    here; None if enough runs keep exactly three active units."""
+def _variance_outcome(inputs, value, runs, needed) -> str | None:
+    """Train the linear VAE (beta = 1) with the decoder variance and schedule on ``runs``
+    fresh seeds, here; None if ``needed`` of them keep exactly three active units."""
     fields = ("decoder_variance", "steps", "lr")
     problem = settings_problem(value, fields)
     if problem:
@@ -413,13 +413,13 @@ def _variance_outcome(inputs, value) -> str | None:
     sigma2, steps, lr = value
     counts = [
         int((linear_beta_vae(seed, (1.0, steps, lr), inputs["scale"], sigma2) > 0.01).sum())
-        for seed in fresh_seeds(inputs, _RUNS)
+        for seed in fresh_seeds(inputs, runs)
     ]
     good = sum(c == _ACTIVE for c in counts)
-    if good >= _NEEDED:
+    if good >= needed:
         return None
     return (
-        f"too few runs kept exactly {_ACTIVE} active units: {good} of {_RUNS} ({_NEEDED} "
+        f"too few runs kept exactly {_ACTIVE} active units: {good} of {runs} ({needed} "
         f"needed); their active units were {counts} (scale {inputs['scale']:g})"
     )
 

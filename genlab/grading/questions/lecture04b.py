@@ -301,32 +301,32 @@ register(
 
 # ---------------------------- an experiment: choose beta so that exactly three units stay active
 
-_VAE_RUNS, _VAE_NEEDED, _VAE_ACTIVE = 4, 3, 3
+_VAE_ACTIVE = 3
 
 
 def _beta_inputs(g, case, suite):
     return {"scale": round(number(g, 0.8, 1.25), 3)}
 
 
-def _beta_outcome(inputs, value) -> str | None:
-    """Train the linear VAE with the settings on fresh seeds, here; None if enough runs keep
-    exactly three active units."""
+def _beta_outcome(inputs, value, runs, needed) -> str | None:
+    """Train the linear VAE with the settings on ``runs`` fresh seeds, here; None if
+    ``needed`` of them keep exactly three active units."""
     problem = settings_problem(value, LinearVAESettings._fields)
     if problem:
         return problem
     try:
         variances = [
-            linear_beta_vae(seed, value, inputs["scale"]) for seed in fresh_seeds(inputs, _VAE_RUNS)
+            linear_beta_vae(seed, value, inputs["scale"]) for seed in fresh_seeds(inputs, runs)
         ]
     except ValueError as err:
         return f"over the budget: {err}"
     counts = [int((v > 0.01).sum()) for v in variances]
     good = sum(c == _VAE_ACTIVE for c in counts)
-    if good >= _VAE_NEEDED:
+    if good >= needed:
         return None
     return (
-        f"too few runs kept exactly {_VAE_ACTIVE} active units: {good} of {_VAE_RUNS} "
-        f"({_VAE_NEEDED} needed); their active units were {counts} (scale {inputs['scale']:g})"
+        f"too few runs kept exactly {_VAE_ACTIVE} active units: {good} of {runs} "
+        f"({needed} needed); their active units were {counts} (scale {inputs['scale']:g})"
     )
 
 

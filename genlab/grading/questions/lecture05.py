@@ -394,22 +394,23 @@ register(
 
 # ----------------------------------------- an experiment: settings that make the GAN learn
 
-_RUNS, _NEEDED, _TOLERANCE = 4, 3, 0.15
+_TOLERANCE = 0.15
 
 
 def _settings_inputs(g, case, suite):
     return {"mu": round(number(g, -2.0, 2.0), 3), "sigma": round(number(g, 0.5, 1.5), 3)}
 
 
-def _settings_outcome(inputs, value) -> str | None:
-    """Train the GAN of the settings on fresh seeds, here; None if enough runs learn."""
+def _settings_outcome(inputs, value, runs, needed) -> str | None:
+    """Train the GAN of the settings on ``runs`` fresh seeds, here; None if ``needed`` of
+    them learn."""
     problem = settings_problem(value, LinearGANSettings._fields)
     if problem:
         return problem
     mu, sigma = inputs["mu"], inputs["sigma"]
     try:
         results = [
-            train_linear_gan_1d(seed, mu, sigma, value) for seed in fresh_seeds(inputs, _RUNS)
+            train_linear_gan_1d(seed, mu, sigma, value) for seed in fresh_seeds(inputs, runs)
         ]
     except ValueError as err:
         return f"over the budget: {err}"
@@ -417,13 +418,13 @@ def _settings_outcome(inputs, value) -> str | None:
         abs(float(m) - mu) <= _TOLERANCE * sigma and abs(float(s) / sigma - 1) <= _TOLERANCE
         for m, s in results
     ]
-    if sum(good) >= _NEEDED:
+    if sum(good) >= needed:
         return None
-    runs = "; ".join(f"mean {float(m):.2f}, std {float(s):.2f}" for m, s in results)
+    gave = "; ".join(f"mean {float(m):.2f}, std {float(s):.2f}" for m, s in results)
     return (
-        f"too few runs reached N({mu:g}, {sigma:g}^2): {sum(good)} of {_RUNS}, {_NEEDED} needed "
+        f"too few runs reached N({mu:g}, {sigma:g}^2): {sum(good)} of {runs}, {needed} needed "
         f"(mean within {_TOLERANCE:g} sigma of mu, std within {100 * _TOLERANCE:g}% of "
-        f"sigma); the runs gave {runs}"
+        f"sigma); the runs gave {gave}"
     )
 
 

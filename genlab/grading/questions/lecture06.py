@@ -466,7 +466,7 @@ register(
 
 # ------------------------------------ an experiment: train a discriminator until it is D*
 
-_FIT_RUNS, _FIT_NEEDED, _FIT_ERROR = 4, 3, 0.03
+_FIT_ERROR = 0.03
 
 
 def _fit_inputs(g, case, suite):
@@ -479,8 +479,9 @@ def _fit_inputs(g, case, suite):
     }
 
 
-def _fit_outcome(inputs, value) -> str | None:
-    """Train a discriminator with the settings on fresh seeds, here; None if close to D*."""
+def _fit_outcome(inputs, value, runs, needed) -> str | None:
+    """Train a discriminator with the settings on ``runs`` fresh seeds, here; None if
+    ``needed`` of them end close to D*."""
     problem = settings_problem(value, DiscriminatorSettings._fields)
     if problem:
         return problem
@@ -489,16 +490,16 @@ def _fit_outcome(inputs, value) -> str | None:
     try:
         errors = [
             float(fit_discriminator_1d(seed, p_data, p_g, value).error)
-            for seed in fresh_seeds(inputs, _FIT_RUNS)
+            for seed in fresh_seeds(inputs, runs)
         ]
     except ValueError as err:
         return f"over the budget: {err}"
     good = sum(e <= _FIT_ERROR for e in errors)
-    if good >= _FIT_NEEDED:
+    if good >= needed:
         return None
     return (
-        f"too few discriminators reached D*: {good} of {_FIT_RUNS} ended within a mean "
-        f"|D - D*| of {_FIT_ERROR:g} ({_FIT_NEEDED} needed); their errors were "
+        f"too few discriminators reached D*: {good} of {runs} ended within a mean "
+        f"|D - D*| of {_FIT_ERROR:g} ({needed} needed); their errors were "
         + ", ".join(f"{e:.3f}" for e in errors)
     )
 

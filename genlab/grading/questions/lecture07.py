@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from genlab.device import one_thread
 from genlab.divergences import (
     F_DIVERGENCES,
     fgan_discriminator_loss,
@@ -20,9 +21,16 @@ from genlab.divergences import (
     get_divergence,
     variational_bound,
 )
+from genlab.gan.experiments import fit_gaussian_fgan
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.protocol import F_GENERATORS
-from genlab.grading.questions._inputs import dtype_for, randn, uniform
+from genlab.grading.questions._experiments import (
+    budget_problem,
+    fresh_seeds,
+    run_until_decided,
+    settings_problem,
+)
+from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 
 _SHAPES = {
     "visible": ((6,), (3, 4), (5,)),
@@ -329,5 +337,107 @@ register(
             ),
         ),
         nan_hint="f*(t) = exp(t - 1) is finite for every t.",
+    )
+)
+
+
+# ------------------------------- an experiment: an f-GAN whose Gaussian covers both modes
+
+_FGAN_FIELDS = ("divergence", "steps", "lr", "lr_d")
+_FGAN_BUDGET = {"steps": 400, "lr": 0.1, "lr_d": 0.1}
+# the data: two modes at -2 and +2 (std 0.5); the Gaussian that covers both is N(0, 4.25)
+_COVER_LOC, _COVER_SCALE = 0.5, (1.5, 3.0)
+
+
+def _cover_inputs(g, case, suite):
+    side = 1.0 if bool(torch.rand((), generator=g) < 0.5) else -1.0
+    return {
+        "start_loc": round(side * number(g, 0.3, 1.0), 3),
+        "start_scale": round(number(g, 0.3, 0.7), 3),
+    }
+
+
+def fgan_gaussian_run(seed: int, start_loc: float, start_scale: float, settings) -> tuple:
+    """(loc, scale) of the Gaussian that :func:`genlab.gan.fit_gaussian_fgan` fits with the
+    settings ``(divergence, steps, lr, lr_d)`` from ``N(start_loc, start_scale^2)``."""
+    divergence, steps, lr, lr_d = settings
+    fit = fit_gaussian_fgan(
+        divergence,
+        steps=int(steps),
+        start_loc=start_loc,
+        start_scale=start_scale,
+        seed=seed,
+        lr=float(lr),
+        lr_d=float(lr_d),
+    )
+    return fit.loc, fit.scale
+
+
+def _covers(loc: float, scale: float) -> bool:
+    return abs(loc) <= _COVER_LOC and _COVER_SCALE[0] <= scale <= _COVER_SCALE[1]
+
+
+def _cover_outcome(inputs, value, runs, needed) -> str | None:
+    """Fit the Gaussian with the settings on ``runs`` fresh seeds, here; None if ``needed`` of
+    the fits cover both modes."""
+    problem = settings_problem(value, _FGAN_FIELDS, {"divergence": tuple(F_DIVERGENCES)})
+    problem = problem or budget_problem(value, _FGAN_FIELDS, _FGAN_BUDGET)
+    if problem:
+        return problem
+    with one_thread():
+        fits, good = run_until_decided(
+            fresh_seeds(inputs, runs),
+            lambda seed: fgan_gaussian_run(seed, inputs["start_loc"], inputs["start_scale"], value),
+            lambda fit: _covers(*fit),
+            needed,
+        )
+    if good >= needed:
+        return None
+    gave = "; ".join(f"mu {loc:+.2f}, sigma {scale:.2f}" for loc, scale in fits)
+    if all(abs(loc) > 1.0 and scale < 1.0 for loc, scale in fits if not _covers(loc, scale)):
+        why = (
+            "the Gaussian settled on one mode: this divergence is mode seeking (it charges "
+            "little for missing a mode, much for mass between the modes)"
+        )
+    else:
+        why = "the Gaussian has not spread over both modes"
+    return (
+        f"{why}: {good} of the {len(fits)} fits tried covered both (mu within {_COVER_LOC:g} "
+        f"of 0, sigma in [{_COVER_SCALE[0]:g}, {_COVER_SCALE[1]:g}]), {needed} of {runs} needed; "
+        f"the fits gave {gave}"
+    )
+
+
+register(
+    Question(
+        id="ex07_cover_both_modes",
+        kind="experiment",
+        hints=(
+            "A single Gaussian cannot equal two modes; the divergence decides which Gaussian "
+            "is best. Which rows of the table punish a model that puts no mass where the data "
+            "has some, and which punish mass where the data has none?",
+            "KL(P||Q) weighs log(p/q) by p: where the data has a mode and q is tiny, the cost "
+            "explodes, so its best Gaussian matches the data's mean and variance (sigma about "
+            "2 here). Reverse KL weighs by q and is happy on one mode.",
+            "A mode-covering row of the table, and a schedule that lets sigma grow from about "
+            "0.5 to 2 within the step budget: a few hundred steps, a generator learning rate "
+            "of a few hundredths, the critic's rate about a third of it. Try it on seeds of "
+            "your own first.",
+        ),
+        reference=lambda start_loc, start_scale: ("kl", 400, 0.03, 0.01),
+        inputs=_cover_inputs,
+        outcome=_cover_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda start_loc, start_scale: ("reverse_kl", 400, 0.03, 0.01),
+                "the Gaussian settled on one mode",
+            ),
+            Mistake(lambda start_loc, start_scale: ("kl", 2000, 0.03, 0.01), "over the budget"),
+            Mistake(
+                lambda start_loc, start_scale: ("forward_kl", 400, 0.03, 0.01),
+                "divergence must be one of",
+            ),
+        ),
     )
 )

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 
-from genlab.gan import make_target, mode_coverage, r1_penalty
+from genlab.device import one_thread
+from genlab.gan import DEFAULTS, ManySeedGANs, make_target, mode_coverage, modes_covered, r1_penalty
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import budget_problem, fresh_seeds, settings_problem
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import feature_matching_loss, smoothed_discriminator_loss
 from genlab.optima import weighted_optimal_discriminator
@@ -444,6 +447,103 @@ register(
                 lambda p, q, a: (a * p + (1 - a) * q) / (p + q),
                 "the smoothing applies to the real samples only (one-sided): the fakes keep "
                 "target 0, so no (1 - a) q term appears in the numerator",
+            ),
+        ),
+    )
+)
+
+
+# ------------------------------- an experiment: a ring GAN that covers (almost) every mode
+
+_RING_FIELDS = ("objective", "steps", "lr", "lr_d", "r1", "k")
+_RING_OBJECTIVES = ("minimax", "non_saturating", "least_squares", "kl", "reverse_kl")
+_RING_BUDGET = {"steps": 1000, "lr": 0.01, "lr_d": 0.01, "k": 2}
+_RING_MAX_R1, _RING_MODES = 10.0, 7  # of the ring's 8 modes
+
+
+def _ring_inputs(g, case, suite):
+    return {"radius": round(number(g, 1.6, 2.4), 3)}
+
+
+def ring_modes_run(seeds, radius: float, settings) -> list[int]:
+    """How many of the 8 modes of a ring of ``radius`` each run of
+    :class:`genlab.gan.ManySeedGANs` (the ``toy2d`` GAN, trained on CPU with the settings
+    ``(objective, steps, lr, lr_d, r1, k)``, one run per seed) covers at the end
+    (:func:`genlab.gan.modes_covered` of its 2,000 evaluation samples)."""
+    objective, steps, lr, lr_d, r1, k = settings
+    target = make_target("ring", radius=radius)
+    config = replace(
+        DEFAULTS["ring"][1],
+        objective=objective,
+        steps=int(steps),
+        lr=float(lr),
+        lr_d=float(lr_d),
+        r1=float(r1),
+        k=int(k),
+        device="cpu",
+        log_every=10**9,
+    )
+    runs = ManySeedGANs(len(seeds), target=target, config=config, seeds=list(seeds))
+    runs.train()
+    return [int(n) for n in modes_covered(target, runs.samples()).sum(1)]
+
+
+def _ring_outcome(inputs, value, runs, needed) -> str | None:
+    """Train the ring GAN with the settings on ``runs`` fresh seeds, here; None if ``needed``
+    of them cover at least 7 of the 8 modes."""
+    problem = settings_problem(value, _RING_FIELDS, {"objective": _RING_OBJECTIVES})
+    problem = problem or budget_problem(value, _RING_FIELDS, _RING_BUDGET)
+    if problem:
+        return problem
+    r1 = value[_RING_FIELDS.index("r1")]
+    if not 0 <= r1 <= _RING_MAX_R1:
+        return f"over the budget: r1 must be in [0, {_RING_MAX_R1:g}]; got {r1!r}"
+    k = value[_RING_FIELDS.index("k")]
+    if k != int(k):
+        return f"k must be a whole number of discriminator steps; got {k!r}"
+    with one_thread():
+        counts = ring_modes_run(fresh_seeds(inputs, runs), inputs["radius"], value)
+    good = sum(c >= _RING_MODES for c in counts)
+    if good >= needed:
+        return None
+    if all(0 < c < _RING_MODES for c in counts if c < _RING_MODES):
+        why = "the generators collapsed onto some of the modes"
+    else:
+        why = "the generators did not settle on the ring"
+    return (
+        f"{why}: {good} of {runs} runs covered at least {_RING_MODES} of the 8 modes "
+        f"({needed} needed); the runs covered {counts} (ring of radius {inputs['radius']:g})"
+    )
+
+
+register(
+    Question(
+        id="ex08_ring_modes",
+        kind="experiment",
+        hints=(
+            "Train the plain game on the ring and watch the samples every hundred steps: do "
+            "they cover all eight modes and stay, or hop from mode to mode? Then change one "
+            "trick at a time, and remember what section 1.3 found about tricks tried alone.",
+            "Mode hopping is the plain game's oscillation: the generator chases the "
+            "discriminator's latest verdict. A penalty on D's gradient at the data (R1) damps "
+            "it, and a discriminator that learns faster than the generator (two time-scales) "
+            "keeps its verdict up to date; the lecture found they work together.",
+            "The non-saturating cost with both tricks: a small R1 weight (a tenth or so), the "
+            "discriminator's rate a few times the generator's (which is a few ten-thousandths), "
+            "one discriminator step per generator step, and the full step budget.",
+        ),
+        reference=lambda radius: ("non_saturating", 1000, 5e-4, 2e-3, 0.1, 1),
+        inputs=_ring_inputs,
+        outcome=_ring_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda radius: ("non_saturating", 1000, 5e-4, 5e-4, 0.0, 1),
+                "the generators collapsed onto some of the modes",
+            ),
+            Mistake(
+                lambda radius: ("non_saturating", 5000, 5e-4, 2e-3, 0.1, 1),
+                "over the budget",
             ),
         ),
     )

@@ -11,13 +11,21 @@ References: :func:`genlab.metrics.wasserstein_1d`, :func:`genlab.losses.gradient
 from __future__ import annotations
 
 import torch
+from torch.distributions import Normal
 
+from genlab.device import one_thread
 from genlab.dirac_gan import DiracGAN
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import (
+    budget_problem,
+    fresh_seeds,
+    run_until_decided,
+    settings_problem,
+)
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import gradient_penalty
 from genlab.metrics import frechet_distance, wasserstein_1d
-from genlab.wgan import _wgan_gp_critic_1d, wgan_gp_critic_1d
+from genlab.wgan import LIPSCHITZ, _wgan_gp_critic_1d, fit_critic, wgan_gp_critic_1d
 
 # ------------------------------------------------------------------------- W1 from samples
 
@@ -408,6 +416,121 @@ register(
                 "the critic's slope is far above 1 and its estimate far above W1: the penalty "
                 "does not train the critic. torch.autograd.grad needs create_graph=True",
             ),
+        ),
+    )
+)
+
+
+# ---------------------------- an experiment: a critic whose gap estimates W1 within 20 %
+
+_CRITIC_FIELDS = ("lipschitz", "steps", "lr", "clip", "gp_weight")
+_CRITIC_BUDGET = {"steps": 300, "lr": 0.05, "clip": 1.0, "gp_weight": 100.0}
+_CRITIC_TOLERANCE = 0.2  # relative error of the estimate
+_CRITIC_SAMPLES = 2000  # of each distribution; the first half trains, the second measures
+
+
+def _critic_inputs(g, case, suite):
+    return {"a": round(number(g, 1.5, 2.5), 3), "m": round(number(g, -0.5, 0.5), 3)}
+
+
+def bimodal_w1(a: float, m: float) -> float:
+    r""":math:`W_1` between :math:`p = \tfrac12 N(-a, 0.5^2) + \tfrac12 N(a, 0.5^2)` and
+    :math:`q = N(m, 1)`: the area between the two CDFs (trapezoid rule on 40,001 points over
+    both supports, float64)."""
+    x = torch.linspace(-abs(a) - 8.0, abs(a) + 8.0, 40_001, dtype=torch.float64)
+    half = torch.tensor(0.5, dtype=torch.float64)
+    f_p = 0.5 * (Normal(-a, half).cdf(x) + Normal(a, half).cdf(x))
+    f_q = Normal(torch.tensor(m, dtype=torch.float64), 2 * half).cdf(x)
+    return float(torch.trapezoid((f_p - f_q).abs(), x))
+
+
+def critic_estimate_run(seed: int, a: float, m: float, settings) -> float:
+    """The held-out estimate of W1 by :func:`genlab.wgan.fit_critic` with the settings
+    ``(lipschitz, steps, lr, clip, gp_weight)`` between 2,000 samples of each distribution of
+    :func:`bimodal_w1`, drawn with ``seed``."""
+    lipschitz, steps, lr, clip, gp_weight = settings
+    g = torch.Generator().manual_seed(seed)
+    n, dt = _CRITIC_SAMPLES, torch.float64
+    sign = 2.0 * torch.randint(0, 2, (n, 1), generator=g).to(dt) - 1.0
+    p = a * sign + 0.5 * torch.randn(n, 1, generator=g, dtype=dt)
+    q = m + torch.randn(n, 1, generator=g, dtype=dt)
+    fit = fit_critic(
+        p, q, lipschitz, steps=int(steps), lr=float(lr), clip=float(clip),
+        gp_weight=float(gp_weight), seed=seed,
+    )  # fmt: skip
+    return fit.estimate
+
+
+def _critic_outcome(inputs, value, runs, needed) -> str | None:
+    """Fit the critic with the settings on ``runs`` fresh seeds, here; None if ``needed`` of
+    the estimates land within 20 % of the exact W1."""
+    problem = settings_problem(value, _CRITIC_FIELDS, {"lipschitz": LIPSCHITZ})
+    problem = problem or budget_problem(value, _CRITIC_FIELDS, _CRITIC_BUDGET)
+    if problem:
+        return problem
+    a, m = inputs["a"], inputs["m"]
+    exact = bimodal_w1(a, m)
+    with one_thread():
+        estimates, good = run_until_decided(
+            fresh_seeds(inputs, runs),
+            lambda seed: critic_estimate_run(seed, a, m, value),
+            lambda e: abs(e / exact - 1) <= _CRITIC_TOLERANCE,
+            needed,
+        )
+    if good >= needed:
+        return None
+    bad = [e for e in estimates if abs(e / exact - 1) > _CRITIC_TOLERANCE]
+    if all(e < exact for e in bad):
+        why = (
+            "the critic's gap stays far below W1: it is held to a slope well under 1 (weights "
+            "clipped this hard cap how steep the whole network can get), or it has not "
+            "finished climbing"
+        )
+    elif all(e > exact for e in bad):
+        why = (
+            "the critic's gap overshoots W1: nothing holds its slope near 1, and a steeper "
+            "critic widens the gap without bound"
+        )
+    else:
+        why = "the critic's gap misses W1"
+    gave = ", ".join(f"{e:.3g}" for e in estimates)
+    return (
+        f"{why}: {good} of the {len(estimates)} estimates tried within "
+        f"{100 * _CRITIC_TOLERANCE:g}% of the exact W1 = {exact:.3f} ({needed} of {runs} "
+        f"needed); the estimates were {gave}"
+    )
+
+
+register(
+    Question(
+        id="ex09_critic_estimate",
+        kind="experiment",
+        hints=(
+            "By Kantorovich-Rubinstein, the largest gap E_p f - E_q f over critics of slope "
+            "at most 1 is W1. Fit critics with each way of keeping the slope in check and "
+            "compare their gaps and their largest slopes with the exact W1.",
+            "A critic whose slope is not held near 1 measures the wrong thing: too low a "
+            "ceiling (tiny clipped weights) and the gap is a fraction of W1; no ceiling and it "
+            "grows as long as you train. The gradient penalty pulls the slope to 1 where the "
+            "two distributions meet.",
+            "The constraint of section 3 with its usual weight, a few hundred full-batch "
+            "steps at a learning rate of a few thousandths; clip and gp_weight are numbers "
+            "either way (the one your constraint does not use is ignored).",
+        ),
+        reference=lambda a, m: ("gp", 200, 0.003, 0.01, 10.0),
+        inputs=_critic_inputs,
+        outcome=_critic_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda a, m: ("clip", 200, 0.003, 0.01, 10.0),
+                "the critic's gap stays far below W1",
+            ),
+            Mistake(
+                lambda a, m: ("none", 200, 0.003, 0.01, 10.0),
+                "the critic's gap overshoots W1",
+            ),
+            Mistake(lambda a, m: ("gp", 2000, 0.003, 0.01, 10.0), "over the budget"),
         ),
     )
 )
