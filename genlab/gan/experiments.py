@@ -435,3 +435,45 @@ def fit_discriminator_1d(
         Normal(torch.tensor(mu_g, dtype=dt), torch.tensor(sigma_g, dtype=dt)),
     )(grid)
     return DiscriminatorFit1D(grid, d, d_star)
+
+
+class RingSettings(NamedTuple):
+    """The settings exercise 08 lets a student choose for :func:`ring_gan_modes`; the
+    defaults are the slides' plain game (one learning rate, no penalty)."""
+
+    objective: str = "non_saturating"
+    steps: int = 1000
+    lr: float = 5e-4
+    lr_d: float = 5e-4
+    r1: float = 0.0
+    k: int = 1
+
+
+def ring_gan_modes(seeds: Sequence[int], radius: float = 2.0, settings=None) -> list[int]:
+    """How many of the 8 modes of a ring of ``radius`` (:func:`genlab.gan.make_target`
+    ``("ring", radius=radius)``) the GAN of each seed covers after training with ``settings``
+    (a :class:`RingSettings` or a tuple in its order; None: its defaults), by
+    :func:`genlab.gan.modes_covered` of its evaluation samples. The runs are one
+    :class:`genlab.gan.ManySeedGANs` (the ``toy2d`` GAN, float32, on the CPU), with the ring's
+    other defaults (``genlab.gan.DEFAULTS["ring"]``)."""
+    from genlab.gan.config import DEFAULTS  # here: genlab.gan imports this module first
+    from genlab.gan.many_seeds import ManySeedGANs
+    from genlab.gan.metrics import modes_covered
+    from genlab.gan.targets import make_target
+
+    settings = RingSettings() if settings is None else RingSettings(*settings)
+    target = make_target("ring", radius=positive("radius", radius))
+    config = replace(
+        DEFAULTS["ring"][1],
+        objective=settings.objective,
+        steps=positive_int("settings.steps", int(settings.steps)),
+        lr=positive("settings.lr", float(settings.lr)),
+        lr_d=positive("settings.lr_d", float(settings.lr_d)),
+        r1=positive("settings.r1", float(settings.r1), allow_zero=True),
+        k=positive_int("settings.k", int(settings.k)),
+        device="cpu",
+        log_every=10**9,
+    )
+    runs = ManySeedGANs(len(seeds), target=target, config=config, seeds=list(seeds))
+    runs.train()
+    return [int(n) for n in modes_covered(target, runs.samples()).sum(1)]

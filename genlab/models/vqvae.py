@@ -356,8 +356,9 @@ class CodebookRun(NamedTuple):
     nll: float  # mean -log p(x | z_q) per image, nats
 
 
-def vqvae_codebook_run(seed: int, settings=None) -> CodebookRun:
-    r"""Train the ``digits`` VQ-VAE (32 codes, a 4x4 grid per digit) on the training digits
+def vqvae_codebook_run(seed: int, settings=None, codebook_size: int = 32) -> CodebookRun:
+    r"""Train the ``digits`` VQ-VAE (``codebook_size`` codes, a 4x4 grid of codes per digit) on
+    the training digits
     with ``settings`` (a :class:`CodebookSettings` or a tuple in its order: epochs, Adam's
     learning rate, the commitment weight :math:`\beta`, whether the codebook starts on
     encoder outputs, and how often unused codes are restarted), batches of 64, on the CPU with
@@ -378,6 +379,7 @@ def vqvae_codebook_run(seed: int, settings=None) -> CodebookRun:
             raise ValueError(f"settings.{name} must be in [0, {cap}] (whole); got {value!r}")
     config = replace(
         VQVAE_PRESETS["digits"],
+        codebook_size=positive_int("codebook_size", codebook_size, minimum=2),
         beta=float(settings.beta),
         data_init=bool(settings.data_init),
         restart_every=int(settings.restart_every),

@@ -15,9 +15,21 @@ import torch
 
 from genlab.device import one_thread
 from genlab.grading.checks import Mistake, Question, register
+from genlab.grading.questions._experiments import (
+    fresh_seeds,
+    grading_run,
+    run_until_decided,
+    settings_problem,
+)
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.models.dcign import clamp_to_batch_mean
-from genlab.models.vqvae import VQVAE, VQVAEConfig, perplexity
+from genlab.models.vqvae import (
+    VQVAE,
+    CodebookSettings,
+    VQVAEConfig,
+    perplexity,
+    vqvae_codebook_run,
+)
 from genlab.optima import gaussian_decoder_optimum
 
 # (B, D, h, w) of z_e and K codes, per case
@@ -631,6 +643,81 @@ register(
                 "encoder (that is the commitment loss) and never the codes; it must be "
                 "||sg[z_e] - e||^2",
             ),
+        ),
+    )
+)
+
+
+# ------------------------- an experiment: a VQ-VAE whose codebook stays in use (no dead codes)
+
+_CODEBOOK_SHARE, _CODEBOOK_NLL = 0.3, 23.0  # perplexity >= share * K; test NLL <= nats
+
+
+def _codebook_inputs(g, case, suite):
+    return {"codebook_size": (16, 32, 48)[int(torch.randint(0, 3, (), generator=g))]}
+
+
+def _codebook_ok(run, k: int) -> bool:
+    return run.perplexity >= _CODEBOOK_SHARE * k and run.nll <= _CODEBOOK_NLL
+
+
+def _codebook_outcome(inputs, value, runs, needed) -> str | None:
+    """Train the VQ-VAE with the settings on ``runs`` fresh seeds, here; None if ``needed`` of
+    them keep the codebook in use and reconstruct well."""
+    problem = settings_problem(value, CodebookSettings._fields)
+    if problem:
+        return problem
+    k = inputs["codebook_size"]
+    try:
+        with grading_run():
+            results, good = run_until_decided(
+                fresh_seeds(inputs, runs),
+                lambda seed: vqvae_codebook_run(seed, value, k),
+                lambda run: _codebook_ok(run, k),
+                needed,
+            )
+    except ValueError as err:
+        return f"over the budget: {err}"
+    if good >= needed:
+        return None
+    bad = [r for r in results if not _codebook_ok(r, k)]
+    if all(r.perplexity < _CODEBOOK_SHARE * k for r in bad):
+        why = "too much of the codebook is dead or rarely used"
+    else:
+        why = "the reconstructions are too poor"
+    gave = "; ".join(f"perplexity {r.perplexity:.1f}, NLL {r.nll:.1f}" for r in results)
+    return (
+        f"{why}: {good} of the {len(results)} runs tried reached a perplexity of at least "
+        f"{_CODEBOOK_SHARE * k:g} (of K = {k} codes) with a test NLL of at most "
+        f"{_CODEBOOK_NLL:g} nats ({needed} of {runs} needed); the runs gave {gave}"
+    )
+
+
+register(
+    Question(
+        id="ex04_codebook_use",
+        kind="experiment",
+        hints=(
+            "Train with the defaults and count the codes the test digits use: how many codes "
+            "does the first batch's nearest-code search ever pick, if the codebook starts as "
+            "tiny random vectors near the origin while the encoder's outputs are far away?",
+            "A code that no encoder output picks gets no gradient from the codebook loss and "
+            "never moves: it is dead from the first step. Two remedies from the lecture start "
+            "the codes where the data is and bring dead codes back.",
+            "Five numbers: the epoch budget, the learning rate and the commitment weight of "
+            "the lecture, then 1 for the codebook's start on encoder outputs and a restart "
+            "interval of a few dozen steps. Check them on seeds of your own.",
+        ),
+        reference=lambda codebook_size: (4, 2e-3, 0.25, 1, 20),
+        inputs=_codebook_inputs,
+        outcome=_codebook_outcome,
+        cases={"visible": 1, "hidden": 1},
+        mistakes=(
+            Mistake(
+                lambda codebook_size: tuple(CodebookSettings()),
+                "too much of the codebook is dead or rarely used",
+            ),
+            Mistake(lambda codebook_size: (20, 2e-3, 0.25, 1, 20), "over the budget"),
         ),
     )
 )

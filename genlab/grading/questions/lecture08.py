@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 
-from genlab.device import one_thread
-from genlab.gan import DEFAULTS, ManySeedGANs, make_target, mode_coverage, modes_covered, r1_penalty
+from genlab.gan import make_target, mode_coverage, r1_penalty
+from genlab.gan.experiments import RingSettings, ring_gan_modes
 from genlab.grading.checks import Mistake, Question, register
-from genlab.grading.questions._experiments import budget_problem, fresh_seeds, settings_problem
+from genlab.grading.questions._experiments import (
+    budget_problem,
+    fresh_seeds,
+    grading_run,
+    settings_problem,
+)
 from genlab.grading.questions._inputs import dtype_for, number, randn, uniform
 from genlab.losses import feature_matching_loss, smoothed_discriminator_loss
 from genlab.optima import weighted_optimal_discriminator
@@ -455,7 +459,7 @@ register(
 
 # ------------------------------- an experiment: a ring GAN that covers (almost) every mode
 
-_RING_FIELDS = ("objective", "steps", "lr", "lr_d", "r1", "k")
+_RING_FIELDS = RingSettings._fields
 _RING_OBJECTIVES = ("minimax", "non_saturating", "least_squares", "kl", "reverse_kl")
 _RING_BUDGET = {"steps": 1000, "lr": 0.01, "lr_d": 0.01, "k": 2}
 _RING_MAX_R1, _RING_MODES = 10.0, 7  # of the ring's 8 modes
@@ -463,29 +467,6 @@ _RING_MAX_R1, _RING_MODES = 10.0, 7  # of the ring's 8 modes
 
 def _ring_inputs(g, case, suite):
     return {"radius": round(number(g, 1.6, 2.4), 3)}
-
-
-def ring_modes_run(seeds, radius: float, settings) -> list[int]:
-    """How many of the 8 modes of a ring of ``radius`` each run of
-    :class:`genlab.gan.ManySeedGANs` (the ``toy2d`` GAN, trained on CPU with the settings
-    ``(objective, steps, lr, lr_d, r1, k)``, one run per seed) covers at the end
-    (:func:`genlab.gan.modes_covered` of its 2,000 evaluation samples)."""
-    objective, steps, lr, lr_d, r1, k = settings
-    target = make_target("ring", radius=radius)
-    config = replace(
-        DEFAULTS["ring"][1],
-        objective=objective,
-        steps=int(steps),
-        lr=float(lr),
-        lr_d=float(lr_d),
-        r1=float(r1),
-        k=int(k),
-        device="cpu",
-        log_every=10**9,
-    )
-    runs = ManySeedGANs(len(seeds), target=target, config=config, seeds=list(seeds))
-    runs.train()
-    return [int(n) for n in modes_covered(target, runs.samples()).sum(1)]
 
 
 def _ring_outcome(inputs, value, runs, needed) -> str | None:
@@ -501,8 +482,8 @@ def _ring_outcome(inputs, value, runs, needed) -> str | None:
     k = value[_RING_FIELDS.index("k")]
     if k != int(k):
         return f"k must be a whole number of discriminator steps; got {k!r}"
-    with one_thread():
-        counts = ring_modes_run(fresh_seeds(inputs, runs), inputs["radius"], value)
+    with grading_run():
+        counts = ring_gan_modes(fresh_seeds(inputs, runs), inputs["radius"], value)
     good = sum(c >= _RING_MODES for c in counts)
     if good >= needed:
         return None

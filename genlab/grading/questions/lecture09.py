@@ -10,15 +10,16 @@ References: :func:`genlab.metrics.wasserstein_1d`, :func:`genlab.losses.gradient
 
 from __future__ import annotations
 
-import torch
-from torch.distributions import Normal
+import math
 
-from genlab.device import one_thread
+import torch
+
 from genlab.dirac_gan import DiracGAN
 from genlab.grading.checks import Mistake, Question, register
 from genlab.grading.questions._experiments import (
     budget_problem,
     fresh_seeds,
+    grading_run,
     run_until_decided,
     settings_problem,
 )
@@ -430,30 +431,25 @@ _CRITIC_SAMPLES = 2000  # of each distribution; the first half trains, the secon
 
 
 def _critic_inputs(g, case, suite):
-    return {"a": round(number(g, 1.5, 2.5), 3), "m": round(number(g, -0.5, 0.5), 3)}
+    r, angle = number(g, 1.0, 2.0), number(g, 0.0, 2 * math.pi)
+    return {
+        "dx": round(r * math.cos(angle), 3),
+        "dy": round(r * math.sin(angle), 3),
+        "sigma": round(number(g, 0.5, 1.5), 3),
+    }
 
 
-def bimodal_w1(a: float, m: float) -> float:
-    r""":math:`W_1` between :math:`p = \tfrac12 N(-a, 0.5^2) + \tfrac12 N(a, 0.5^2)` and
-    :math:`q = N(m, 1)`: the area between the two CDFs (trapezoid rule on 40,001 points over
-    both supports, float64)."""
-    x = torch.linspace(-abs(a) - 8.0, abs(a) + 8.0, 40_001, dtype=torch.float64)
-    half = torch.tensor(0.5, dtype=torch.float64)
-    f_p = 0.5 * (Normal(-a, half).cdf(x) + Normal(a, half).cdf(x))
-    f_q = Normal(torch.tensor(m, dtype=torch.float64), 2 * half).cdf(x)
-    return float(torch.trapezoid((f_p - f_q).abs(), x))
-
-
-def critic_estimate_run(seed: int, a: float, m: float, settings) -> float:
-    """The held-out estimate of W1 by :func:`genlab.wgan.fit_critic` with the settings
-    ``(lipschitz, steps, lr, clip, gp_weight)`` between 2,000 samples of each distribution of
-    :func:`bimodal_w1`, drawn with ``seed``."""
+def critic_estimate_run(seed: int, dx: float, dy: float, sigma: float, settings) -> float:
+    r"""The held-out estimate of :math:`W_1` by :func:`genlab.wgan.fit_critic` with the settings
+    ``(lipschitz, steps, lr, clip, gp_weight)`` between 2,000 samples of
+    :math:`p = N((d_x, d_y), \sigma^2 I)` and of :math:`q = N(0, \sigma^2 I)` in 2-D, drawn
+    with ``seed``. :math:`p` is :math:`q` moved by :math:`d`, so :math:`W_1 = \|d\|` exactly
+    (no plan moves mass less far on average, and the translation attains it)."""
     lipschitz, steps, lr, clip, gp_weight = settings
     g = torch.Generator().manual_seed(seed)
     n, dt = _CRITIC_SAMPLES, torch.float64
-    sign = 2.0 * torch.randint(0, 2, (n, 1), generator=g).to(dt) - 1.0
-    p = a * sign + 0.5 * torch.randn(n, 1, generator=g, dtype=dt)
-    q = m + torch.randn(n, 1, generator=g, dtype=dt)
+    q = sigma * torch.randn(n, 2, generator=g, dtype=dt)
+    p = torch.tensor([dx, dy], dtype=dt) + sigma * torch.randn(n, 2, generator=g, dtype=dt)
     fit = fit_critic(
         p, q, lipschitz, steps=int(steps), lr=float(lr), clip=float(clip),
         gp_weight=float(gp_weight), seed=seed,
@@ -468,12 +464,12 @@ def _critic_outcome(inputs, value, runs, needed) -> str | None:
     problem = problem or budget_problem(value, _CRITIC_FIELDS, _CRITIC_BUDGET)
     if problem:
         return problem
-    a, m = inputs["a"], inputs["m"]
-    exact = bimodal_w1(a, m)
-    with one_thread():
+    dx, dy, sigma = inputs["dx"], inputs["dy"], inputs["sigma"]
+    exact = math.hypot(dx, dy)
+    with grading_run():
         estimates, good = run_until_decided(
             fresh_seeds(inputs, runs),
-            lambda seed: critic_estimate_run(seed, a, m, value),
+            lambda seed: critic_estimate_run(seed, dx, dy, sigma, value),
             lambda e: abs(e / exact - 1) <= _CRITIC_TOLERANCE,
             needed,
         )
@@ -517,20 +513,20 @@ register(
             "steps at a learning rate of a few thousandths; clip and gp_weight are numbers "
             "either way (the one your constraint does not use is ignored).",
         ),
-        reference=lambda a, m: ("gp", 200, 0.003, 0.01, 10.0),
+        reference=lambda dx, dy, sigma: ("gp", 200, 0.003, 0.01, 10.0),
         inputs=_critic_inputs,
         outcome=_critic_outcome,
         cases={"visible": 1, "hidden": 1},
         mistakes=(
             Mistake(
-                lambda a, m: ("clip", 200, 0.003, 0.01, 10.0),
+                lambda dx, dy, sigma: ("clip", 200, 0.003, 0.01, 10.0),
                 "the critic's gap stays far below W1",
             ),
             Mistake(
-                lambda a, m: ("none", 200, 0.003, 0.01, 10.0),
+                lambda dx, dy, sigma: ("none", 200, 0.003, 0.01, 10.0),
                 "the critic's gap overshoots W1",
             ),
-            Mistake(lambda a, m: ("gp", 2000, 0.003, 0.01, 10.0), "over the budget"),
+            Mistake(lambda dx, dy, sigma: ("gp", 2000, 0.003, 0.01, 10.0), "over the budget"),
         ),
     )
 )
