@@ -246,9 +246,10 @@ print(
 #
 # **Experiment**: find a decoder variance (and a schedule) with which **exactly 3** units stay
 # active, and return `(sigma2, steps, lr)` from `choose_decoder_variance(scale)`. The budget:
-# $\sigma_x^2 \le 10$, at most 1000 steps, a learning rate up to 0.1. At grading, the grader
-# trains with them on 4 seeds you have not seen, for a `scale` you have not seen (between 0.8
-# and 1.25), in its own process: at least 3 of the 4 runs must keep exactly 3 active units.
+# $\sigma_x^2 \le 10$, at most 1000 steps, a learning rate up to 0.1. The check below trains
+# once, on one seed you have not seen, and that run must keep exactly 3 active units. At
+# grading, the grader trains with them on 4 more seeds you have not seen, for a `scale` you
+# have not seen (between 0.8 and 1.25), in its own process: at least 3 of the 4 runs must.
 
 # %% nbgrader={"grade": false, "grade_id": "ex03_decoder_variance_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from genlab.vae_objectives import linear_beta_vae

@@ -200,9 +200,10 @@ raise NotImplementedError()
 # budget is $\beta \le 10$, at most 1000 steps and a learning rate up to 0.1.
 #
 # **Experiment**: find settings with which **exactly 3** units stay active, and return them
-# from `choose_beta_settings(scale)`. At grading, the grader trains with them on 4 seeds you
-# have not seen, for a `scale` you have not seen (between 0.8 and 1.25), in its own process:
-# at least 3 of the 4 runs must end with exactly 3 active units.
+# from `choose_beta_settings(scale)`. The check below trains once, on one seed you have not
+# seen, and that run must end with exactly 3 active units. At grading, the grader trains with
+# them on 4 more seeds you have not seen, for a `scale` you have not seen (between 0.8 and
+# 1.25), in its own process: at least 3 of the 4 runs must.
 
 # %% nbgrader={"grade": false, "grade_id": "ex04b_beta_collapse_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from genlab.vae_objectives import LinearVAESettings, linear_beta_vae

@@ -27,7 +27,8 @@
 # - derive a convex conjugate over the domain of $f$, and say where the printed table is wrong;
 # - compute $D_f(P\|Q)$ for any generator $f$, with the arguments the right way round;
 # - write the f-GAN losses with the row's output activation;
-# - evaluate the variational bound and see it become tight at $T = f'(p/q)$.
+# - evaluate the variational bound and see it become tight at $T = f'(p/q)$;
+# - choose the divergence that makes a Gaussian cover both modes of the data, and train it.
 #
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. Distributions on $K$ points are tensors
@@ -47,8 +48,9 @@
 # | 2 | transcription | 1 |
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
+# | 5 | experiment | 3 |
 # | check your understanding | written, graded by hand | 8 |
-# | **total** | | **14** |
+# | **total** | | **17** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -230,6 +232,44 @@ kl = f_divergence(lambda u: u * torch.log(u), p, q)
 print(f"KL(P || Q) = {kl.item():.6f}")
 print("T found     :", T.detach().numpy().round(4))
 print("1 + log(p/q):", (1 + torch.log(p / q)).numpy().round(4))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_cover_both_modes_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5. A Gaussian that covers both modes: an experiment (3 points, experiment)
+#
+# Lecture 07 fitted one Gaussian $G(z) = \mu + \sigma z$ to the bimodal data (modes at $-2$
+# and $+2$, each of standard deviation 0.5) by the f-GAN game of one row of the table:
+# `genlab.gan.fit_gaussian_fgan(divergence, steps, start_loc, start_scale, seed, lr=..., lr_d=...)`
+# starts the generator at $\mathcal N(\text{start\_loc}, \text{start\_scale}^2)$ and returns
+# the fitted `.loc` and `.scale`. A Gaussian cannot equal the data: the divergence decides
+# which Gaussian is best. The budget: at most 400 steps, learning rates up to 0.1.
+#
+# **Experiment**: choose the row and the schedule so that the fitted Gaussian *covers both
+# modes*: $|\mu| \le 0.5$ and $1.5 \le \sigma \le 3$ (the data's own standard deviation is
+# $\sqrt{4.25} \approx 2.06$). Return them from `choose_fgan(start_loc, start_scale)` as a
+# tuple `(divergence, steps, lr, lr_d)`: the row's name (one of
+# `genlab.divergences.F_DIVERGENCES`), the number of generator steps, and the generator's and
+# the critic's learning rates. The check below fits once, on one seed you have not seen, from
+# one start; at grading, the grader fits with your settings on 4 more seeds, from a start you
+# have not seen ($0.3 \le |\text{start\_loc}| \le 1$, $0.3 \le \text{start\_scale} \le 0.7$),
+# in its own process: at least 3 of the 4 fits must cover both modes. A fit takes a few
+# seconds.
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_cover_both_modes_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.gan import fit_gaussian_fgan
+
+fit = fit_gaussian_fgan("reverse_kl", steps=150, start_loc=0.6, start_scale=0.5, seed=0, lr=0.03, lr_d=0.01)
+print(f"reverse KL, 150 steps: mu = {fit.loc:+.2f}, sigma = {fit.scale:.2f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_cover_both_modes_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_fgan(start_loc, start_scale):
+    """(divergence, steps, lr, lr_d) with which the fitted Gaussian covers both modes."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_cover_both_modes", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex07_cover_both_modes", choose_fgan)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex07_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

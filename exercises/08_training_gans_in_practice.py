@@ -20,7 +20,8 @@
 # - tell mode collapse from a diffuse generator by counting samples near each mode;
 # - smooth the real labels of the discriminator, and say why only the real ones;
 # - compute a gradient penalty with `torch.autograd.grad` so that it can itself be trained;
-# - write the feature-matching objective of Salimans et al. (2016).
+# - write the feature-matching objective of Salimans et al. (2016);
+# - find a recipe with which a GAN covers every mode of the ring, and judge it over seeds.
 #
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. The written questions at the end are
@@ -40,8 +41,9 @@
 # | 3 | transcription | 1 |
 # | 4 | transcription | 1 |
 # | 5 | derivation | 3 |
+# | 6 | experiment | 4 |
 # | check your understanding | written, graded by hand | 7 |
-# | **total** | | **14** |
+# | **total** | | **18** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -274,6 +276,45 @@ p_data = torch.tensor([0.90, 0.09, 0.01], dtype=torch.float64)
 p_g = torch.tensor([0.01, 0.09, 0.90], dtype=torch.float64)
 print("a = 1.0:", smoothed_optimal_discriminator(p_data, p_g, 1.0))
 print("a = 0.9:", smoothed_optimal_discriminator(p_data, p_g, 0.9))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_ring_modes_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. A ring GAN that covers its modes: an experiment (4 points, experiment)
+#
+# The ring of eight Gaussians is where the plain game of the slides shows its failures: the
+# generator collapses onto a few modes, or hops from mode to mode and never settles.
+# `genlab.gan.experiments.ring_gan_modes(seeds, radius, settings)` trains one small GAN per
+# seed (all at once, as `genlab.gan.ManySeedGANs` does in the lecture) on a ring of that
+# radius, and returns how many of the 8 modes each covers at the end
+# (`genlab.gan.modes_covered`). The settings are six: `(objective, steps, lr, lr_d, r1, k)`,
+# the generator's cost (`"minimax"`, `"non_saturating"`, `"least_squares"`, `"kl"` or
+# `"reverse_kl"`), the number of generator steps, the generator's and the discriminator's
+# Adam learning rates, the weight $\gamma$ of the R1 penalty (0: none) and the discriminator
+# steps per generator step. Its defaults, `genlab.gan.experiments.RingSettings()`, are the
+# plain game. The budget: at most 1000 steps, learning rates up to 0.01, $\gamma \le 10$ and
+# $k \le 2$. A run of 1000 steps takes a few seconds.
+#
+# **Experiment**: find settings with which the GAN covers at least 7 of the 8 modes, and
+# return them from `choose_ring_settings(radius)` as a tuple of six. The check below trains
+# once, on one seed you have not seen; at grading, the grader trains with your settings on 4
+# more seeds, on a ring you have not seen (radius between 1.6 and 2.4), in its own process: at
+# least 3 of the 4 runs must cover 7 or 8 modes.
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_ring_modes_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.gan.experiments import RingSettings, ring_gan_modes
+
+print("the plain game:", RingSettings())
+print("modes covered after 300 steps, seeds 0 and 1:", ring_gan_modes([0, 1], 2.0, RingSettings(steps=300)))
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_ring_modes_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_ring_settings(radius):
+    """(objective, steps, lr, lr_d, r1, k) with which the ring GAN covers 7 or 8 modes."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_ring_modes", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+check("ex08_ring_modes", choose_ring_settings)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex08_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

@@ -22,7 +22,8 @@
 # - compute the Fréchet distance between two Gaussians (the heart of FID);
 # - derive the eigenvalues of a gradient-step map at a game's equilibrium and read off
 #   whether the iterates converge;
-# - find bugs in a training loop from what it does rather than from an error message.
+# - find bugs in a training loop from what it does rather than from an error message;
+# - keep a critic's slope at 1, so that its gap measures $W_1$.
 #
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. Questions 1 and 4 print no formula to
@@ -43,8 +44,9 @@
 # | 3 | transcription | 1 |
 # | 4 | derivation | 3 |
 # | 5 | debug | 3 |
+# | 6 | experiment | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **16** |
+# | **total** | | **19** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -246,6 +248,49 @@ def train_critic(seed, mu, sigma):
 
 # %% nbgrader={"grade": true, "grade_id": "ex09_wgan_gp_loop", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check("ex09_wgan_gp_loop", train_critic)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_critic_estimate_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. A critic that measures W1: an experiment (3 points, experiment)
+#
+# By Kantorovich-Rubinstein, $W_1(p, q) = \sup_{\|f\|_L \le 1} \mathbb E_p f - \mathbb E_q f$:
+# a trained critic's gap estimates $W_1$ only if its slope is held at (about) 1.
+# `genlab.wgan.fit_critic(p, q, lipschitz, steps, lr, clip, gp_weight, seed)` trains the
+# lecture's MLP critic between two samples (full batches of their first halves) and reports
+# `.estimate`, the gap on their held-out second halves, and `.slope`, the largest gradient
+# norm seen there. `lipschitz` is one of `genlab.wgan.LIPSCHITZ`: `"none"`, `"clip"` (every
+# weight in $[-$`clip`$, $`clip`$]$ after each step), `"gp"` (`gp_weight` times the gradient
+# penalty) or `"sn"` (spectral normalisation). The budget: at most 300 steps, a learning rate
+# up to 0.05, `clip` up to 1 and `gp_weight` up to 100.
+#
+# **Experiment**: the two distributions are 2-D Gaussians, $p = \mathcal N(d, \sigma^2 I)$ and
+# $q = \mathcal N(0, \sigma^2 I)$, 2,000 samples of each. $p$ is $q$ moved by $d$, so
+# $W_1 = \|d\|$ exactly. Choose settings with which the estimate lands within 20% of
+# $\|d\|$, and return them from `choose_critic(dx, dy, sigma)` as a tuple
+# `(lipschitz, steps, lr, clip, gp_weight)` (the number your constraint does not use is
+# ignored). The check below fits once, on one seed you have not seen; at grading, the grader
+# fits with your settings on 4 more seeds, for $d$ and $\sigma$ you have not seen
+# ($1 \le \|d\| \le 2$, $0.5 \le \sigma \le 1.5$), in its own process: at least 3 of the 4
+# estimates must land within 20% of $\|d\|$.
+
+# %% nbgrader={"grade": false, "grade_id": "ex09_critic_estimate_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.wgan import fit_critic
+
+g = torch.Generator().manual_seed(0)
+q_demo = torch.randn(2000, 2, generator=g, dtype=torch.float64)
+p_demo = torch.tensor([1.2, -0.9], dtype=torch.float64) + torch.randn(2000, 2, generator=g, dtype=torch.float64)
+fit = fit_critic(p_demo, q_demo, "clip", steps=50, lr=0.003, clip=0.01, seed=0)
+print(f"W1 = {1.5:.3f}; clipped at 0.01, 50 steps: estimate {fit.estimate:.4f}, largest slope {fit.slope:.4f}")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex09_critic_estimate_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_critic(dx, dy, sigma):
+    """(lipschitz, steps, lr, clip, gp_weight) with which the critic's gap estimates W1."""
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex09_critic_estimate", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex09_critic_estimate", choose_critic)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex09_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Check your understanding (graded by hand, 1 point each)

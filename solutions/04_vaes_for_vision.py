@@ -21,7 +21,8 @@
 # - quantize encoder outputs to their nearest codes and let the gradient pass straight through;
 # - put the stop-gradients of the VQ-VAE loss in the right places, and say what each term trains;
 # - measure codebook use by the perplexity of the code frequencies;
-# - clamp latent units to their batch mean in the forward pass and pull them in the backward pass.
+# - clamp latent units to their batch mean in the forward pass and pull them in the backward pass;
+# - keep a VQ-VAE's codebook in use, and measure it.
 #
 # **How to work.** Replace each `raise NotImplementedError()` with your code, then run the
 # check cell below it: ✔, or ✘ with what is wrong. Several questions are about *gradients*:
@@ -45,8 +46,9 @@
 # | 4 | transcription | 1 |
 # | 5 | derivation | 3 |
 # | 6 | debug | 3 |
+# | 7 | experiment | 3 |
 # | check your understanding | written, graded by hand | 5 |
-# | **total** | | **15** |
+# | **total** | | **18** |
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_setup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Setup
@@ -420,6 +422,56 @@ def train_vq(seed, beta):
 check("ex04_vq_loop", train_vq)
 ### BEGIN HIDDEN TESTS
 check("ex04_vq_loop", train_vq, suite="hidden")
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_codebook_use_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 7. Keep the codebook alive: an experiment (3 points, experiment)
+#
+# A code that no encoder output picks gets no gradient and never moves: it is *dead*, and a
+# VQ-VAE with many dead codes is a smaller model than it claims to be.
+# `genlab.models.vqvae.vqvae_codebook_run(seed, settings, codebook_size)` trains the lecture's
+# digits VQ-VAE ($K$ = `codebook_size` codes, a $4 \times 4$ grid of codes per digit) on the
+# training digits and returns, on the test digits, the `perplexity` of question 3, the share of
+# codes used (`usage`) and the reconstruction NLL per digit (`nll`, nats). The five settings
+# are `(epochs, lr, beta, data_init, restart_every)`: the epochs, Adam's learning rate, the
+# commitment weight $\beta$ of question 2, whether the codebook starts on encoder outputs of
+# the first batch (1) or, as in the paper, uniform in $[-1/K, 1/K]$ (0), and the number of
+# steps between restarts of the codes that went unused since the last restart (0: never).
+# The defaults, `genlab.models.vqvae.CodebookSettings()`, are the paper's. The budget: at most
+# 4 epochs (about 2 seconds), a learning rate up to 0.01, $\beta \le 2$ and restarts at most
+# every 100 steps.
+#
+# **Experiment**: find settings with which the codebook stays in use, a perplexity of at
+# least $0.375\,K$, while the test NLL stays at most 20.5 nats, and return them from
+# `choose_codebook_settings(codebook_size)` as a tuple of five numbers. The check below trains
+# once, on one seed you have not seen; at grading, the grader trains with your settings on 4
+# more seeds, for $K = 32$ or $48$, in its own process: at least 3 of the 4 runs must reach
+# both.
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_codebook_use_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from genlab.models.vqvae import CodebookSettings, vqvae_codebook_run
+
+run = vqvae_codebook_run(0, CodebookSettings(), codebook_size=32)
+print(f"the paper's codebook, K = 32: perplexity {run.perplexity:.1f}, {100 * run.usage:.0f}% of the codes used, "
+      f"test NLL {run.nll:.1f} nats")
+
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_codebook_use_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_codebook_settings(codebook_size):
+    """(epochs, lr, beta, data_init, restart_every) with which the codebook stays in use."""
+    ### BEGIN SOLUTION
+    # Codes that nobody picks are moved onto fresh encoder outputs every 20 steps, so none
+    # stays dead while the encoder's outputs move; measured, restarts alone keep more of the
+    # codebook in use than a start on the first batch's outputs (which the encoder soon
+    # leaves behind), and the codes they add also lower the NLL.
+    return (4, 2e-3, 0.25, 0, 20)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_codebook_use", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check("ex04_codebook_use", choose_codebook_settings)
+### BEGIN HIDDEN TESTS
+check("ex04_codebook_use", choose_codebook_settings, suite="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex04_understanding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

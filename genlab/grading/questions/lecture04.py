@@ -650,11 +650,11 @@ register(
 
 # ------------------------- an experiment: a VQ-VAE whose codebook stays in use (no dead codes)
 
-_CODEBOOK_SHARE, _CODEBOOK_NLL = 0.3, 23.0  # perplexity >= share * K; test NLL <= nats
+_CODEBOOK_SHARE, _CODEBOOK_NLL = 0.375, 20.5  # perplexity >= share * K; test NLL <= nats
 
 
 def _codebook_inputs(g, case, suite):
-    return {"codebook_size": (16, 32, 48)[int(torch.randint(0, 3, (), generator=g))]}
+    return {"codebook_size": (32, 48)[int(torch.randint(0, 2, (), generator=g))]}
 
 
 def _codebook_ok(run, k: int) -> bool:
@@ -702,13 +702,15 @@ register(
             "does the first batch's nearest-code search ever pick, if the codebook starts as "
             "tiny random vectors near the origin while the encoder's outputs are far away?",
             "A code that no encoder output picks gets no gradient from the codebook loss and "
-            "never moves: it is dead from the first step. Two remedies from the lecture start "
-            "the codes where the data is and bring dead codes back.",
+            "never moves: it is dead from the first step. The lecture has two remedies: start "
+            "the codes where the data is, and move codes that went unused for a while onto "
+            "fresh encoder outputs. Try each alone and both: which one keeps codes alive "
+            "while the encoder's outputs keep moving?",
             "Five numbers: the epoch budget, the learning rate and the commitment weight of "
-            "the lecture, then 1 for the codebook's start on encoder outputs and a restart "
-            "interval of a few dozen steps. Check them on seeds of your own.",
+            "the lecture, the start (0 or 1) and a restart interval of a few dozen steps; "
+            "measure the perplexity on seeds of your own before you submit.",
         ),
-        reference=lambda codebook_size: (4, 2e-3, 0.25, 1, 20),
+        reference=lambda codebook_size: (4, 2e-3, 0.25, 0, 20),
         inputs=_codebook_inputs,
         outcome=_codebook_outcome,
         cases={"visible": 1, "hidden": 1},

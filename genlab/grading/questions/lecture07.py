@@ -400,11 +400,11 @@ def _cover_outcome(inputs, value, runs, needed) -> str | None:
             "little for missing a mode, much for mass between the modes)"
         )
     else:
-        why = "the Gaussian has not spread over both modes"
+        why = "the Gaussian has not spread over both modes (or is still on its way)"
     return (
-        f"{why}: {good} of the {len(fits)} fits tried covered both (mu within {_COVER_LOC:g} "
-        f"of 0, sigma in [{_COVER_SCALE[0]:g}, {_COVER_SCALE[1]:g}]), {needed} of {runs} needed; "
-        f"the fits gave {gave}"
+        f"too few fits covered both modes: {good} of the {len(fits)} tried (mu within "
+        f"{_COVER_LOC:g} of 0, sigma in [{_COVER_SCALE[0]:g}, {_COVER_SCALE[1]:g}]; {needed} of "
+        f"{runs} needed) gave {gave}; {why}"
     )
 
 
@@ -431,8 +431,8 @@ register(
         cases={"visible": 1, "hidden": 1},
         mistakes=(
             Mistake(
-                lambda start_loc, start_scale: ("reverse_kl", 400, 0.03, 0.01),
-                "the Gaussian settled on one mode",
+                lambda start_loc, start_scale: ("reverse_kl", 300, 0.03, 0.01),
+                "too few fits covered both modes",
             ),
             Mistake(lambda start_loc, start_scale: ("kl", 2000, 0.03, 0.01), "over the budget"),
         ),

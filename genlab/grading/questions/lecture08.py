@@ -488,12 +488,13 @@ def _ring_outcome(inputs, value, runs, needed) -> str | None:
     if good >= needed:
         return None
     if all(0 < c < _RING_MODES for c in counts if c < _RING_MODES):
-        why = "the generators collapsed onto some of the modes"
+        why = "the generators collapsed onto some of the modes (or still hop between them)"
     else:
-        why = "the generators did not settle on the ring"
+        why = "some generators did not settle on the ring at all"
     return (
-        f"{why}: {good} of {runs} runs covered at least {_RING_MODES} of the 8 modes "
-        f"({needed} needed); the runs covered {counts} (ring of radius {inputs['radius']:g})"
+        f"too few runs covered the ring: {good} of {runs} covered at least {_RING_MODES} of "
+        f"its 8 modes ({needed} needed); the runs covered {counts} (ring of radius "
+        f"{inputs['radius']:g}); {why}"
     )
 
 
@@ -520,7 +521,7 @@ register(
         mistakes=(
             Mistake(
                 lambda radius: ("non_saturating", 1000, 5e-4, 5e-4, 0.0, 1),
-                "the generators collapsed onto some of the modes",
+                "too few runs covered the ring",
             ),
             Mistake(
                 lambda radius: ("non_saturating", 5000, 5e-4, 2e-3, 0.1, 1),
