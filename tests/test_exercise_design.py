@@ -187,3 +187,96 @@ def test_one_thread_restores_the_thread_count_even_after_an_error():
         assert torch.get_num_threads() == 1
         raise RuntimeError("inside")
     assert torch.get_num_threads() == before
+
+
+EXPERIMENTS = sorted(q for q, question in registered_questions().items() if question.kind == "experiment")
+
+
+@pytest.mark.parametrize("question_id", EXPERIMENTS)
+def test_an_experiment_trains_once_in_the_visible_check_and_more_in_the_hidden_tests(question_id):
+    """The judge hands the outcome the suite's (runs, needed); the pass says what it proved."""
+    from dataclasses import replace
+
+    from genlab.grading.checks import evaluate, passed_message
+
+    question = get_question(question_id)
+    assert question.runs["visible"] == (1, 1)
+    runs, needed = question.runs["hidden"]
+    assert runs > 1 and 1 <= needed <= runs
+    seen = []
+    recording = replace(question, outcome=lambda inputs, value, r, n: seen.append((r, n)))
+    import genlab.grading.checks as checks
+
+    original = checks._QUESTIONS[question_id]
+    checks._QUESTIONS[question_id] = recording
+    try:
+        for suite in ("visible", "hidden"):
+            assert evaluate(question_id, question.reference, suite=suite).passed
+    finally:
+        checks._QUESTIONS[question_id] = original
+    assert seen == [(1, 1), (runs, needed)]
+    visible = passed_message(question, "visible", 1)
+    assert "on 1 fresh seed" in visible and visible.endswith("more seeds are tried at grading")
+    assert f"at least {needed} of {runs} fresh seeds" in passed_message(question, "hidden", 1)
+
+
+def test_runs_stop_once_the_verdict_is_known():
+    from genlab.grading.questions._experiments import run_until_decided
+
+    calls = []
+
+    def run(seed):
+        calls.append(seed)
+        return seed
+
+    assert run_until_decided([1, 2, 3, 4], run, lambda r: r > 0, 3) == ([1, 2, 3], 3)
+    calls.clear()
+    assert run_until_decided([0, 0, 5, 6], run, lambda r: r > 0, 3) == ([0, 0], 0)
+    assert run_until_decided([0, 5, 6, 7], run, lambda r: r > 0, 3) == ([0, 5, 6, 7], 3)
+
+
+def test_settings_with_names_are_checked_field_by_field():
+    from genlab.grading.questions._experiments import budget_problem, settings_problem
+
+    fields, names = ("divergence", "steps"), {"divergence": ("kl", "reverse_kl")}
+    assert settings_problem(("kl", 300), fields, names) is None
+    assert settings_problem(("js", 300), fields, names).startswith("divergence must be one of")
+    assert settings_problem(("kl", "300"), fields, names) == "steps must be a number; got '300'"
+    assert settings_problem(("kl",), fields, names).startswith("expected a tuple of 2 settings")
+    assert budget_problem(("kl", 500), fields, {"steps": 400}).startswith("over the budget: steps")
+
+
+def test_a_translated_gaussian_is_w1_away_by_the_length_of_the_shift():
+    """W1(N(d, s^2 I), N(0, s^2 I)) = ||d||, as ex09_critic_estimate states: the projection on
+    d/||d|| is 1-Lipschitz, so W1 is at least the exact 1-D W1 of the projections (= ||d||), and
+    the translation is a plan that moves every point by ||d||."""
+    from genlab.metrics import wasserstein_1d
+
+    g = torch.Generator().manual_seed(3)
+    d, s, n = torch.tensor([1.2, -0.9], dtype=torch.float64), 0.8, 200_000
+    p = d + s * torch.randn(n, 2, generator=g, dtype=torch.float64)
+    q = s * torch.randn(n, 2, generator=g, dtype=torch.float64)
+    u = d / d.norm()
+    # the 1-D W1 of the projections: ||d|| up to sampling noise of order s / sqrt(n)
+    assert float(wasserstein_1d(p @ u, q @ u)) == pytest.approx(float(d.norm()), abs=10 * s / n**0.5)
+
+
+def test_the_codebook_run_is_seeded_and_refuses_settings_over_its_budget():
+    from genlab.models.vqvae import vqvae_codebook_run
+
+    first, again = (vqvae_codebook_run(2, (1, 2e-3, 0.25, 0, 20), 16) for _ in range(2))
+    assert first == again and 1.0 <= first.perplexity <= 16 and first.nll > 0
+    with pytest.raises(ValueError, match=r"settings.epochs must be in \[0, 4\]"):
+        vqvae_codebook_run(2, (9, 2e-3, 0.25, 0, 20))
+    with pytest.raises(ValueError, match=r"settings.data_init"):
+        vqvae_codebook_run(2, (1, 2e-3, 0.25, 0.5, 20))
+
+
+def test_the_ring_run_counts_modes_per_seed_and_checks_its_settings():
+    from genlab.gan.experiments import RingSettings, ring_gan_modes
+
+    counts = ring_gan_modes([0, 1], 2.0, RingSettings(steps=5))
+    assert counts == ring_gan_modes([0, 1], 2.0, RingSettings(steps=5))
+    assert len(counts) == 2 and all(0 <= c <= 8 for c in counts)
+    with pytest.raises(ValueError, match="settings.lr"):
+        ring_gan_modes([0], 2.0, RingSettings(lr=-1.0))

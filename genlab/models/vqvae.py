@@ -368,6 +368,7 @@ def vqvae_codebook_run(seed: int, settings=None, codebook_size: int = 32) -> Cod
     from dataclasses import replace
 
     from genlab import data
+    from genlab.device import one_thread
     from genlab.train import fit
 
     settings = CodebookSettings() if settings is None else CodebookSettings(*settings)
@@ -385,7 +386,7 @@ def vqvae_codebook_run(seed: int, settings=None, codebook_size: int = 32) -> Cod
         restart_every=int(settings.restart_every),
     )
     train, test = data.digits("train"), data.digits("test")
-    with torch.random.fork_rng(devices=[]):
+    with one_thread(), torch.random.fork_rng(devices=[]):  # a small model: threads only cost
         torch.manual_seed(seed)
         model = VQVAE(config)
         fit(
@@ -398,8 +399,8 @@ def vqvae_codebook_run(seed: int, settings=None, codebook_size: int = 32) -> Cod
             device="cpu",
             progress=False,
         )
-    model.eval()
-    with torch.no_grad():
-        usage = codebook_usage(model, test.images)
-        nll = float(model.nll(test.images, model(test.images).decoded).mean())
+        model.eval()
+        with torch.no_grad():
+            usage = codebook_usage(model, test.images)
+            nll = float(model.nll(test.images, model(test.images).decoded).mean())
     return CodebookRun(usage.perplexity, usage.usage, nll)

@@ -422,11 +422,11 @@ register(
 )
 
 
-# ---------------------------- an experiment: a critic whose gap estimates W1 within 20 %
+# ---------------------------- an experiment: a critic whose gap estimates W1 within 25 %
 
 _CRITIC_FIELDS = ("lipschitz", "steps", "lr", "clip", "gp_weight")
 _CRITIC_BUDGET = {"steps": 300, "lr": 0.05, "clip": 1.0, "gp_weight": 100.0}
-_CRITIC_TOLERANCE = 0.2  # relative error of the estimate
+_CRITIC_TOLERANCE = 0.25  # relative error of the estimate
 _CRITIC_SAMPLES = 2000  # of each distribution; the first half trains, the second measures
 
 
@@ -459,7 +459,7 @@ def critic_estimate_run(seed: int, dx: float, dy: float, sigma: float, settings)
 
 def _critic_outcome(inputs, value, runs, needed) -> str | None:
     """Fit the critic with the settings on ``runs`` fresh seeds, here; None if ``needed`` of
-    the estimates land within 20 % of the exact W1."""
+    the estimates land within 25 % of the exact W1."""
     problem = settings_problem(value, _CRITIC_FIELDS, {"lipschitz": LIPSCHITZ})
     problem = problem or budget_problem(value, _CRITIC_FIELDS, _CRITIC_BUDGET)
     if problem:
