@@ -189,7 +189,9 @@ def test_one_thread_restores_the_thread_count_even_after_an_error():
     assert torch.get_num_threads() == before
 
 
-EXPERIMENTS = sorted(q for q, question in registered_questions().items() if question.kind == "experiment")
+EXPERIMENTS = sorted(
+    q for q, question in registered_questions().items() if question.kind == "experiment"
+)
 
 
 @pytest.mark.parametrize("question_id", EXPERIMENTS)
@@ -258,7 +260,9 @@ def test_a_translated_gaussian_is_w1_away_by_the_length_of_the_shift():
     q = s * torch.randn(n, 2, generator=g, dtype=torch.float64)
     u = d / d.norm()
     # the 1-D W1 of the projections: ||d|| up to sampling noise of order s / sqrt(n)
-    assert float(wasserstein_1d(p @ u, q @ u)) == pytest.approx(float(d.norm()), abs=10 * s / n**0.5)
+    assert float(wasserstein_1d(p @ u, q @ u)) == pytest.approx(
+        float(d.norm()), abs=10 * s / n**0.5
+    )
 
 
 def test_the_codebook_run_is_seeded_and_refuses_settings_over_its_budget():
