@@ -213,6 +213,7 @@ def test_wire_format_round_trips_and_rejects_malformed_answers():
         and back[2:] == (1.5, None)
     )
     assert decode(encode(torch.ones(2, dtype=torch.float32))).dtype == torch.float32
+    assert decode(json.loads(json.dumps(encode(("gp", 200))))) == ("gp", 200)  # experiments
     good = probe(kl, {"mu": torch.zeros(2, 3), "logvar": torch.zeros(2, 3)}, ("mu",)).to_json()
     assert Answer.from_json(json.loads(json.dumps(good))).grads["mu"].shape == (2, 3)
     bad_tensor = {"kind": "tensor", "dtype": "torch.float64", "shape": [2, 2], "data": "AAAA"}
@@ -221,6 +222,8 @@ def test_wire_format_round_trips_and_rejects_malformed_answers():
         bad_tensor,
         {"kind": "tensor", "dtype": "object", "shape": [1], "data": ""},
         {"kind": "function", "name": "__import__('os').system"},
+        {"kind": "string", "value": "x" * 10_000},
+        {"kind": "string", "value": 3},
         [1, 2],
     ):
         with pytest.raises(ProtocolError):

@@ -3,7 +3,7 @@
 The grader sends a question's inputs into the kernel and reads back what the student's
 function returned; both directions go through :func:`encode` and :func:`decode`. Decoding
 accepts only the shapes of data described here (tensors as base64 bytes of an allow-listed
-dtype, numbers, sequences, the named test functions), so a hostile kernel can at worst send
+dtype, numbers, short strings, sequences, the named test functions), so a hostile kernel can at worst send
 a malformed answer, which the grader rejects (the question fails).
 """
 
@@ -134,6 +134,8 @@ def encode(value, depth: int = 0) -> dict:
         return {"kind": "none"}
     if isinstance(value, bool | int | float) and not isinstance(value, np.generic):
         return {"kind": "number", "type": type(value).__name__, "value": repr(value)}
+    if type(value) is str and len(value) <= MAX_TEXT:  # a setting's name (experiments)
+        return {"kind": "string", "value": value}
     if isinstance(value, tuple | list) and depth < MAX_DEPTH:
         fields = getattr(value, "_fields", None)
         return {
@@ -193,6 +195,10 @@ def decode(obj, depth: int = 0):
             return kinds[obj["type"]](obj["value"])
         except ValueError:
             raise ProtocolError("malformed message: bad number") from None
+    if kind == "string":
+        value = obj.get("value")
+        _require(isinstance(value, str) and len(value) <= MAX_TEXT, "bad string")
+        return value
     if kind == "sequence":
         items = obj.get("items")
         _require(depth < MAX_DEPTH and isinstance(items, list) and len(items) <= 16, "bad sequence")
