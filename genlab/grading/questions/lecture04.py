@@ -710,7 +710,7 @@ register(
             "the lecture, the start (0 or 1) and a restart interval of a few dozen steps; "
             "measure the perplexity on seeds of your own before you submit.",
         ),
-        reference=lambda codebook_size: (4, 2e-3, 0.25, 0, 20),
+        reference=lambda codebook_size: (4, 2e-3, 0.25, 0, 10),
         inputs=_codebook_inputs,
         outcome=_codebook_outcome,
         cases={"visible": 1, "hidden": 1},
