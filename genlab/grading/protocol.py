@@ -3,8 +3,8 @@
 The grader sends a question's inputs into the kernel and reads back what the student's
 function returned; both directions go through :func:`encode` and :func:`decode`. Decoding
 accepts only the shapes of data described here (tensors as base64 bytes of an allow-listed
-dtype, numbers, short strings, sequences, the named test functions), so a hostile kernel can at worst send
-a malformed answer, which the grader rejects (the question fails).
+dtype, numbers, short strings, sequences, the named test functions), so a hostile kernel can
+at worst send a malformed answer, which the grader rejects (the question fails).
 """
 
 from __future__ import annotations
