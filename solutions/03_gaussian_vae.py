@@ -295,7 +295,9 @@ def choose_decoder_variance(scale):
     ### BEGIN SOLUTION
     # The distortion is ||x - x_hat||^2 / (2 sigma2): a direction of variance lambda is worth
     # its rate while lambda > sigma2, so sigma2 between 1.2 and 3 times scale keeps three.
-    return (1.9 * scale, 800, 0.02)
+    # A small learning rate keeps the dead units' means still (a unit counts as active above
+    # a variance of 0.01, and Adam's steps at 0.02 jitter a dead one up to about that).
+    return (1.9 * scale, 1000, 0.007)
     ### END SOLUTION
 
 

@@ -255,8 +255,9 @@ def choose_beta_settings(scale):
     ### BEGIN SOLUTION
     # A direction of variance lambda stays in use while lambda > beta (the decoder's variance
     # is 1): beta between 1.2 and 3 times scale keeps the three largest. 1.9 is near the
-    # geometric middle, so that the units on either side settle within 800 steps.
-    return (1.9 * scale, 800, 0.02)
+    # geometric middle, so that the units on either side settle within 1000 steps; a small
+    # learning rate keeps the dead units' means still (active means a variance above 0.01).
+    return (1.9 * scale, 1000, 0.007)
     ### END SOLUTION
 
 

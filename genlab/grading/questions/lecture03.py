@@ -436,10 +436,11 @@ register(
             "direction of data variance lambda is worth encoding while lambda > sigma^2 (with "
             "beta = 1). The data's variances are scale times the listed ones.",
             "Pick sigma^2 between the third and the fourth largest variance (times scale), well "
-            "inside that interval, with several hundred steps at a learning rate of a few "
-            "hundredths.",
+            "inside that interval, with the full step budget at a learning rate under a "
+            "hundredth: a larger one keeps jittering the dead units' means above the 0.01 "
+            "that counts as active.",
         ),
-        reference=lambda scale: (1.9 * scale, 800, 0.02),
+        reference=lambda scale: (1.9 * scale, 1000, 0.007),
         inputs=_variance_inputs,
         outcome=_variance_outcome,
         cases={"visible": 1, "hidden": 1},

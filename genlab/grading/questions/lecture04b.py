@@ -343,9 +343,10 @@ register(
             "times the listed ones.",
             "Pick beta between the third and the fourth largest variance (times scale), well "
             "inside that interval, and give the collapsing units enough steps to die out: "
-            "several hundred steps at a learning rate of a few hundredths.",
+            "the full step budget at a learning rate under a hundredth, so that the dead "
+            "units' means stay below the 0.01 that counts as active.",
         ),
-        reference=lambda scale: (1.9 * scale, 800, 0.02),
+        reference=lambda scale: (1.9 * scale, 1000, 0.007),
         inputs=_beta_inputs,
         outcome=_beta_outcome,
         cases={"visible": 1, "hidden": 1},
