@@ -34,7 +34,7 @@ def _plane(rates, distortions, selected: int) -> str:
     r_hi = max(rates) * 1.1 + 1.0
     d_lo, d_hi = min(distortions), max(distortions)
     pad = 0.1 * (d_hi - d_lo) + 1.0
-    plot = SvgPlot(300, 230, (0.0, r_hi), (d_lo - pad, d_hi + pad), margin=(54, 10, 18, 30))
+    plot = SvgPlot(330, 230, (0.0, r_hi), (d_lo - pad, d_hi + pad), margin=(54, 14, 18, 30))
     # the models of the selected one's ELBO: D = -ELBO - R, a line of slope -1
     total = rates[selected] + distortions[selected]
     r = np.linspace(0.0, r_hi, 50)
