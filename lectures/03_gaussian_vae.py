@@ -377,9 +377,11 @@ assert explorer.image.value != first  # the image follows the slider
 explorer
 
 # %% [markdown]
-# *Widget: two sliders, $z_1$ and $z_2$, and the decoded 8x8 digit for the current $z$, shown
-# large; beside them a square pad with the test digits' posterior means as coloured points (one
-# colour per class) and the current $z$ as a ring. Clicking the pad moves $z$ there.*
+# *Widget: two sliders, z[0] and z[1] ($z_1$ and $z_2$), a **Reset z = 0** button and a line
+# with the current $z$; the decoded 8x8 digit for that $z$, shown large; beside them a square
+# pad, both axes from −3 to 3, with the test digits' posterior means as small coloured points
+# (one colour per class, each class's digit written at its median) and the current $z$ as an
+# orange ring. Clicking the pad moves $z$ there.*
 
 # %% [markdown]
 # The manifold grid decodes an even grid of $z$ values at once: the learned two-dimensional map

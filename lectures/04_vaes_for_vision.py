@@ -249,10 +249,11 @@ sprites_test = data.sprites(8, seed=123)
 traversal(dcign, sprites_test.images, span=2.5, steps=9)
 
 # %% [markdown]
-# *Widget: latent traversals of the DC-IGN from one test sprite: each row sweeps one latent unit
-# from −2.5 (left) to 2.5 (right) in nine steps, the other units held at the sprite's code, and
-# a readout names each row's factor. Beside it, the sprite and its reconstruction; a dropdown
-# picks one of the eight test sprites and a slider sets the span.*
+# *Widget: latent traversals of the DC-IGN from one test sprite: a grid where each row sweeps one
+# latent unit from −2.5 (left) to 2.5 (right) in nine steps, the other units held at the
+# sprite's code; a line below names each row's factor and prints the code. Left of the grid, a
+# dropdown picks one of the eight test sprites, a slider sets the span, and the sprite sits
+# above its reconstruction.*
 
 # %% [markdown]
 # ## 3. Showcase: graphics models inside autoencoders
@@ -396,10 +397,11 @@ assert abs(usage.perplexity - torch.exp(-(p_k * p_k.log()).sum()).item()) < 1e-4
 codebook_viewer(vq, test.images[:64])
 
 # %% [markdown]
-# *Widget: the codebook usage of 64 test digits as bars, one per code, with the share of codes
-# used and the perplexity; below, one input digit, its reconstruction and its grid of code
-# indices. Pick a grid position and a code: the right image decodes the grid with that one code
-# swapped.*
+# *Widget: controls for the input digit, a grid position and a code $k$, with an **Encoder's
+# code** button; the grid of code indices, the chosen position highlighted; four images side
+# by side: the input, its reconstruction, the reconstruction with that one code replaced by
+# $k$, and the area of the image that the position acts on; below, the codebook usage over the
+# test digits as bars, one per code, with the share of codes used and the perplexity.*
 
 # %% [markdown]
 # To *generate*, VQ-VAE fits a second model, an autoregressive prior (a PixelCNN) over the grid
