@@ -708,11 +708,12 @@ margin = 3 * np.sqrt(2 * 0.25 / 360)
 assert vae.recall < min(cvae.recall, dcgan.recall) - margin  # the VAE covers the least
 assert dcgan.recall > cvae.recall + margin  # the DCGAN covers the most ...
 assert dcgan.precision < min(vae.precision, cvae.precision) - margin  # ... and is the least precise
-# FID: each model above the floor, the VAE worst, by more than 3 standard deviations of the
-# data-vs-data FID over the 8 splits at n = 400 above (the spread of an FID near this n)
+# FID's noise near this n: the standard deviation of the data-vs-data FID over the 8 splits
+# at n = 400 above
 fid_sd = np.std(fid_by_n[400], ddof=1)
-assert all(m.fid > floor.fid + 3 * fid_sd for m in (vae, cvae, dcgan))
-assert vae.fid > max(cvae.fid, dcgan.fid) + 3 * fid_sd
+print(f"data-vs-data FID at n = 400: standard deviation {fid_sd:.2f} between splits")
+assert vae.fid > max(floor.fid, cvae.fid, dcgan.fid) + 3 * fid_sd  # the VAE: worst by far
+assert abs(cvae.fid - dcgan.fid) < fid_sd  # the conditional VAE and the DCGAN: too close to rank
 
 fig, axes = plt.subplots(4, 1, figsize=(8, 4.6), constrained_layout=True)
 for ax, s in zip(axes, table.scores, strict=True):
@@ -744,8 +745,10 @@ show_figure(fig, "Four rows of sixteen 8x8 digit images: training digits; the VA
 #   over half of them recognisable at this budget).
 #
 # FID puts the conditional VAE and the DCGAN side by side (1.11 and 1.07 here; 1.21 and 1.25
-# with seed 1, a difference too small for one run to rank): one number for a precise but
-# narrow generator and a varied but sloppy one. Precision and recall tell them apart. Even
+# with seed 1): their difference is well below FID's own noise at this $n$ (the standard
+# deviation printed above), and both lie within three of those of the floor. One number for
+# a precise but narrow generator and a varied but sloppy one; precision and recall tell them
+# apart. Even
 # the floor is not 1: a $k$-NN ball around each of 360 real digits does not reach every
 # other real digit. Longer training changes the numbers (lecture 08: the DCGAN at 1,500
 # steps); compare generators at one budget, one $n$ and one feature extractor.
