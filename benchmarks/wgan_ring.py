@@ -51,7 +51,10 @@ def main() -> None:
         args.runs, target="ring", config=ns, seeds=seeds
     )
     print(f"ring of 8 Gaussians, seeds 0-{args.runs - 1}, {args.steps} generator steps, 1 thread")
-    print("| objective | all 8 modes | share [Wilson 95%] | mean coverage | critic's W1, median | seconds |")
+    print(
+        "| objective | all 8 modes | share [Wilson 95%] | mean coverage "
+        "| critic's W1, median | seconds |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name, make in runs.items():
         start = time.perf_counter()

@@ -14,7 +14,6 @@ from genlab.data import digits
 from genlab.gan import DigitBudget, compare_digit_generators
 from genlab.train import train_digit_classifier
 
-
 EPS = np.finfo(np.float64).eps
 
 

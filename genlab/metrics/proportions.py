@@ -42,8 +42,10 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Pr
     successes = positive_int("successes", successes, minimum=0)
     if successes > trials:
         raise ValueError(f"successes must be at most trials = {trials}; got {successes}")
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not (
-        0 < confidence < 1
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not (0 < confidence < 1)
     ):
         raise ValueError(f"confidence must be a number in (0, 1); got {confidence!r}")
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
