@@ -247,10 +247,12 @@ for name, estimator in (
 # YOUR ANSWER HERE
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **5.** Lecture 02 (section 2b) showed the slide's estimator $\nabla_\phi f_\phi(x, z)$, $z\sim
-# q_\phi$ held fixed, has mean zero for $f = -\log q_\phi$. For the full ELBO,
-# $f = \log p_\theta(x, z) - \log q_\phi(z\mid x)$, is it still zero in expectation? What does it
-# estimate instead?
+# **5.** With $z = \mu_\phi + \sigma_\phi\,\epsilon$, the reparameterized gradient of
+# $f_\phi(z) = \log p_\theta(x, z) - \log q_\phi(z\mid x)$ has two parts: the path through $z$
+# (into both log-densities), and the direct term $-\nabla_\phi \log q_\phi(z\mid x)$ at $z$ held
+# fixed, which is the slide's estimator. Which part has expectation zero, so that an estimator
+# may drop it and stay unbiased? Why does dropping it give zero variance when $q_\phi$ equals
+# the true posterior ("sticking the landing", Roeder et al. 2017)?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # YOUR ANSWER HERE

@@ -400,10 +400,12 @@ explorer.sliders[0].value = 0.0  # back to a poor q so the bar has a gap to show
 explorer
 
 # %% [markdown]
-# *Widget: two sliders, $q$'s mean and log-variance, and an **E-step** button; a plot of the
-# densities $q(z)$ and $p(z\mid x)$; and two stacked bars on one scale, $\log p(x)$ on top and
-# below it the ELBO followed by the KL, with the numbers in nats. Moving a slider shifts the
-# split between ELBO and KL; the E-step button closes the gap.*
+# *Widget: two sliders, $q$'s mean and log-variance, and an **E-step** button; beside them a
+# table of $\log p(x)$, the ELBO, the KL and ELBO + KL − $\log p(x)$ (always 0), in nats; a plot
+# of the densities $p(z\mid x)$ (blue, filled) and $q(z)$ (orange, dashed) with the KL written
+# in its corner; and two stacked bars on one scale, $\log p(x)$ on top and below it the ELBO
+# followed by the KL. Moving a slider shifts the split between ELBO and KL; the E-step button
+# closes the gap.*
 
 # %% [markdown]
 # ## Check your understanding

@@ -52,14 +52,7 @@ from genlab.models.dcign import (
 )
 from genlab.models.vqvae import VQVAE, VQVAE_PRESETS, codebook_usage
 from genlab.plots import image_grid
-from genlab.train import (
-    TrainConfig,
-    Trainer,
-    evaluate_elbo,
-    fit,
-    model_loss_step,
-    train_digit_classifier,
-)
+from genlab.train import evaluate_elbo, fit, fit_dcign, train_digit_classifier
 from genlab.widgets import (
     attribute_controls,
     codebook_viewer,
@@ -86,17 +79,6 @@ def show(images, title, nrow=10):
     plt.axis("off")
     plt.show()
 
-
-# %% jupyter={"source_hidden": true}
-# The DC-IGN training recipe of section 2, kept out of the way: two epochs at lr 2e-3, then one
-# at 4e-4, which settles the units. Nothing in it is needed to follow the lecture.
-def train_dcign(model, factor_data):
-    trainer = Trainer(model, TrainConfig(epochs=2, batch_size=1, lr=2e-3, seed=0, progress=True), step_fn=model_loss_step)
-    trainer.fit(tuple(factor_data))
-    for group in trainer.optimizer.param_groups:
-        group["lr"] = 4e-4
-    trainer.fit(tuple(factor_data), epochs=1)
-    return model
 
 # %% [markdown]
 # ## 1. Interpreting the latent space
@@ -231,8 +213,9 @@ assert torch.allclose(g_pull[:, 1:], (z[:, 1:] - z[:, 1:].mean(0)).detach() / 3)
 # %% [markdown]
 # Now train a DC-IGN on procedurally generated sprites (`genlab.data.sprites`: four shapes,
 # scale, rotation and position, all known), with units assigned to x, y, scale and rotation.
-# The budget (1,200 steps of 16 sprites) takes 15 to 30 s on a laptop CPU. `train_dcign` (a
-# collapsed cell under Setup) holds the learning-rate schedule.
+# The budget (1,200 steps of 16 sprites) takes 15 to 30 s on a laptop CPU. `fit_dcign` is the
+# recipe: two passes over the factor batches at learning rate 2e-3, then one at 4e-4, which
+# settles the units.
 #
 # Two numbers judge a unit: its correlation $r$ with its own factor over random sprites, and its
 # **invariance ratio**: how much it moves (standard deviation) when *another* factor varies,
@@ -244,7 +227,7 @@ genlab.seed_everything(0)
 dcign = DCIGN(DCIGN_PRESETS["sprites_small"])
 factor_data = data.factor_batch_data(400 * SCALE, 16, seed=0)
 start = time.perf_counter()
-train_dcign(dcign, factor_data)
+fit_dcign(dcign, factor_data, progress=True)
 print(f"trained in {time.perf_counter() - start:.1f} s; units: {dcign.factor_units}")
 result = disentanglement(dcign)
 for factor, r in result.correlation.items():
@@ -266,10 +249,11 @@ sprites_test = data.sprites(8, seed=123)
 traversal(dcign, sprites_test.images, span=2.5, steps=9)
 
 # %% [markdown]
-# *Widget: latent traversals of the DC-IGN from one test sprite: each row sweeps one latent unit
-# from −2.5 (left) to 2.5 (right) in nine steps, the other units held at the sprite's code, and
-# a readout names each row's factor. Beside it, the sprite and its reconstruction; a dropdown
-# picks one of the eight test sprites and a slider sets the span.*
+# *Widget: latent traversals of the DC-IGN from one test sprite: a grid where each row sweeps one
+# latent unit from −2.5 (left) to 2.5 (right) in nine steps, the other units held at the
+# sprite's code; a line below names each row's factor and prints the code. Left of the grid, a
+# dropdown picks one of the eight test sprites, a slider sets the span, and the sprite sits
+# above its reconstruction.*
 
 # %% [markdown]
 # ## 3. Showcase: graphics models inside autoencoders
@@ -413,10 +397,11 @@ assert abs(usage.perplexity - torch.exp(-(p_k * p_k.log()).sum()).item()) < 1e-4
 codebook_viewer(vq, test.images[:64])
 
 # %% [markdown]
-# *Widget: the codebook usage of 64 test digits as bars, one per code, with the share of codes
-# used and the perplexity; below, one input digit, its reconstruction and its grid of code
-# indices. Pick a grid position and a code: the right image decodes the grid with that one code
-# swapped.*
+# *Widget: controls for the input digit, a grid position and a code $k$, with an **Encoder's
+# code** button; the grid of code indices, the chosen position highlighted; four images side
+# by side: the input, its reconstruction, the reconstruction with that one code replaced by
+# $k$, and the area of the image that the position acts on; below, the codebook usage over the
+# test digits as bars, one per code, with the share of codes used and the perplexity.*
 
 # %% [markdown]
 # To *generate*, VQ-VAE fits a second model, an autoregressive prior (a PixelCNN) over the grid

@@ -485,7 +485,9 @@ playground
 # $z \mapsto x$; below, the two losses and the JSD against the step. Controls: Play, Step,
 # Step D, Step D ×50, Step G and Reset; the target's modes, separation and width; the noise,
 # the widths of G and D, the objective, the learning rates, $k$ and R1 γ; and the
-# "D = D\* (optimal)" tick box.*
+# "D = D\* (optimal)" tick box. The less common settings sit in a collapsed **settings**
+# section, and a readout on the left lists the steps, the JSD, $V(D, G)$ and the mean of $D$ on
+# real and fake samples.*
 
 # %% [markdown]
 # ## Check your understanding

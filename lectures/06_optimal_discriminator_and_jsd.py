@@ -487,11 +487,14 @@ assert playground.state.trainer.config.optimal_d and abs(pic.value - (2 * pic.js
 playground
 
 # %% [markdown]
-# *Widget: the GAN playground. Left, the data density, the generator's density and the
-# discriminator's output (dashed $D^*$ in optimal-D mode) over $x$; right, the logged value and
-# JSD against the generator step. Controls: Play, Step, Step D, Step G and Reset; the target,
-# the noise, the network widths, the objective, the learning rates, $k$ and R1 γ; and the
-# "D = D\* (optimal)" tick box, ticked here. A readout prints $V$ and $2\,\mathrm{JSD} - \log 4$.*
+# *Widget: the GAN playground with "D = D\* (optimal)" ticked. In the middle, over $x$, the data
+# density (blue), the generator's density (orange), $D(x)$ (green) and $D^*(x)$ (black, dashed),
+# which coincide in this mode; right, the generator's map $z \mapsto x$ with the data's modes
+# dashed; below, the two losses and the JSD against the updates. Left, a readout (the steps,
+# the JSD, $V(D, G)$ and $2\,\mathrm{JSD} - \log 4$, the mean of $D$ on real and fake samples, the
+# mean gap $|D - D^*|$ on the data) and the controls: Play, Stop, Step, Step D ×50, Step D,
+# Step G, Reset, R1 γ and the tick box; a collapsed **settings** section holds the target, the
+# noise, the network widths, the objective, the learning rates and $k$.*
 
 # %% [markdown]
 # ## 6. The stationary point

@@ -502,9 +502,10 @@ playground
 # *Widget: the GAN playground with three modes and the KL objective. Left, over $x$, the data
 # density (blue), the generator's density (orange) and the critic's output (green); beside it,
 # the generator's map $z \mapsto x$; below, the two losses and the JSD against the step.
-# Controls: Play, Step, Step D, Step G and Reset; the target's modes, separation and width; the
-# noise, the network widths, the *objective* (any row of the table), the learning rates and
-# $k$.*
+# Left, a readout of the steps and the divergence, and the controls: Play, Stop, Step, Step
+# D ×50, Step D, Step G and Reset; a collapsed **settings** section holds the target's modes,
+# separation and width, the noise, the network widths, the *objective* (any row of the table),
+# the learning rates and $k$.*
 
 # %% [markdown]
 # ## 6. Mode covering and mode seeking

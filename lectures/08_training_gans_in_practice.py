@@ -187,10 +187,14 @@ playground.state.frame(steps=20)
 playground
 
 # %% [markdown]
-# *Widget: the GAN playground on the ring of eight Gaussians. Left, the data samples (blue) and
-# the generator's samples (orange) in the plane; below, the two losses and the JSD against the
-# step. Controls: Play, Step, Step D, Step G and Reset; the target, the noise, the network
-# widths, the objective, the learning rates **lr G** and **lr D**, $k$ and R1 γ.*
+# *Widget: the GAN playground on the ring of eight Gaussians. In the middle, the data samples
+# (blue) and the generator's samples (orange) in the plane, over a grey shading of $D(x)$ with
+# its colour bar; right, the eight modes as rings, filled blue when covered and orange when
+# missed, with "modes covered: k of 8"; below, the two losses and the JSD against the step.
+# Left, a readout (steps, JSD, $V(D, G)$, mean $D$ on real and fake samples, modes covered)
+# and the controls: Play, Stop, Step, Step D ×50, Step D, Step G, Reset, R1 γ and the
+# "D = D\* (optimal)" tick box; a collapsed **settings** section holds the target, the noise,
+# the network widths, the objective, the learning rates **lr G** and **lr D**, and $k$.*
 
 # %% [markdown]
 # ### 1.3 Outcomes over many seeds

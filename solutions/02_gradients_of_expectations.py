@@ -305,17 +305,25 @@ for name, estimator in (
 # with $f^2$, much larger than the pathwise one.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_understanding_5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **5.** Lecture 02 (section 2b) showed the slide's estimator $\nabla_\phi f_\phi(x, z)$, $z\sim
-# q_\phi$ held fixed, has mean zero for $f = -\log q_\phi$. For the full ELBO,
-# $f = \log p_\theta(x, z) - \log q_\phi(z\mid x)$, is it still zero in expectation? What does it
-# estimate instead?
+# **5.** With $z = \mu_\phi + \sigma_\phi\,\epsilon$, the reparameterized gradient of
+# $f_\phi(z) = \log p_\theta(x, z) - \log q_\phi(z\mid x)$ has two parts: the path through $z$
+# (into both log-densities), and the direct term $-\nabla_\phi \log q_\phi(z\mid x)$ at $z$ held
+# fixed, which is the slide's estimator. Which part has expectation zero, so that an estimator
+# may drop it and stay unbiased? Why does dropping it give zero variance when $q_\phi$ equals
+# the true posterior ("sticking the landing", Roeder et al. 2017)?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "ex02_understanding_5", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
-# Yes, it is still zero. With $z$ held fixed, $\log p_\theta(x, z)$ does not depend on $\phi$ at
-# all, so $\nabla_\phi f = -\nabla_\phi \log q_\phi(z\mid x)$, whose expectation under $q_\phi$ is
-# $-\int \nabla_\phi q_\phi\,dz = 0$. It estimates nothing useful about $\nabla_\phi\mathcal L$;
-# the whole gradient is in the missing score term $\mathbb E_q[f\,\nabla_\phi\log q_\phi]$, or,
-# after reparameterization, in the path $z = g_\phi(\epsilon)$ through $\log p_\theta(x, z)$.
+# The direct term. At $z$ held fixed, $\log p_\theta(x, z)$ does not depend on $\phi$, so the
+# direct term is $-\nabla_\phi \log q_\phi(z\mid x)$, the score, whose expectation under $q_\phi$
+# is $-\int \nabla_\phi q_\phi\,dz = -\nabla_\phi 1 = 0$ (section 2b measured it: the slide's
+# estimator averages to 0, not to the true 0.5). Dropping it leaves the path term alone, still
+# unbiased. If $q_\phi(z\mid x) = p_\theta(z\mid x)$, then
+# $f = \log p_\theta(x, z) - \log p_\theta(z\mid x) = \log p_\theta(x)$ for every $z$: $f$ is
+# constant in $z$, so the path term, $\nabla_z f \cdot \partial z/\partial\phi$, is exactly 0 for
+# every $\epsilon$. The full estimator still carries the score term, which is not 0 for a single
+# $z$ (only its mean is), so its variance stays positive at the optimum; without it the variance
+# is 0 there. Far from the posterior the score term can act as a control variate, and dropping
+# it can raise the variance instead.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex02_references", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## References

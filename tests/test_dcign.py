@@ -22,7 +22,7 @@ from genlab.models.dcign import (
     factor_invariance,
 )
 from genlab.models.registry import REGISTRY
-from genlab.train import TrainConfig, Trainer, model_loss_step
+from genlab.train import TrainConfig, Trainer, fit_dcign, model_loss_step
 
 F64 = torch.float64
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
@@ -283,17 +283,12 @@ def test_position_units_are_disentangled():
     model = DCIGN(DCIGN_PRESETS["sprites_small"])
     data = factor_batch_data(400, 16, seed=0)  # 400 factor batches of 16 sprites
     # one factor batch per step: 1,200 steps at lr 2e-3, then 800 at 4e-4 to settle
-    config = TrainConfig(epochs=3, batch_size=1, lr=2e-3, seed=0, device="cpu", progress=False)
     started = time.perf_counter()
-    trainer = Trainer(model, config, step_fn=model_loss_step)
-    trainer.fit(data)
-    for group in trainer.optimizer.param_groups:
-        group["lr"] = 4e-4
-    trainer.fit(data, epochs=2)
+    fit_dcign(model, data, epochs=3, settle_epochs=2, device="cpu", progress=False)
     seconds = time.perf_counter() - started
     result = disentanglement(model)
     print(
-        f"\nDC-IGN: {seconds:.1f} s, {trainer.step} steps; r = "
+        f"\nDC-IGN: {seconds:.1f} s, {5 * len(data)} steps; r = "
         + ", ".join(f"{k} {v:+.3f}" for k, v in result.correlation.items())
         + "; invariance ratios: "
         + "; ".join(
@@ -317,3 +312,18 @@ def test_dcign_on_cuda():
     data = factor_batch_data(2, 4, device="cuda")
     assert data.images.device.type == "cuda" and data.varied.device.type == "cuda"
     model.loss(tuple(data))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"settle_epochs": 0}, "settle_epochs"),
+        ({"settle_lr": -1e-3}, "settle_lr"),
+        ({"epochs": 0}, "epochs"),
+        ({"lr": 0.0}, "lr"),
+    ],
+)
+def test_fit_dcign_names_a_bad_argument(kwargs, name):
+    model = DCIGN(DCIGN_PRESETS["sprites_small"])
+    with pytest.raises(ValueError, match=name):
+        fit_dcign(model, factor_batch_data(2, 4, seed=0), device="cpu", **kwargs)

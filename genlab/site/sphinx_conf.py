@@ -56,6 +56,15 @@ window.addEventListener("load", () => {
     if (!button.getAttribute("aria-label")) button.setAttribute("aria-label", "Copy code");
   }
 });
+// The theme's course title at the top of the sidebar sits outside every landmark (axe:
+// region); it is the site's home link, so it becomes a labelled region of its own.
+document.addEventListener("DOMContentLoaded", () => {
+  const brand = document.querySelector(".sidebar-primary-items__start > .sidebar-primary-item");
+  if (brand && !brand.closest("nav, header, main, aside, footer, [role]")) {
+    brand.setAttribute("role", "region");
+    brand.setAttribute("aria-label", "Course home");
+  }
+});
 """
 
 _NOTEBOOK_LINK = re.compile(r'href="(?![a-z]+:|/)([^"#?]+)\.ipynb(#[^"]*)?"')

@@ -20,25 +20,21 @@ from genlab.widgets._svg import SvgPlot
 
 __all__ = ["rate_distortion_explorer"]
 
-# Okabe-Ito: blue for every model, vermillion for the selected one, grey for the ELBO line
-_ALL, _SELECTED, _LINE, _BACKGROUND = "#0072B2", "#D55E00", "#666666", "#ffffff"
-
-
-def _with_background(svg: str) -> str:
-    """An opaque white panel, so that the plot reads the same in a light and a dark theme."""
-    head, _, tail = svg.partition(">")
-    return f'{head}><rect width="100%" height="100%" fill="{_BACKGROUND}"/>{tail}'
+# Okabe-Ito: blue for every model, vermillion for the selected one, grey for the ELBO line.
+# The panels are transparent like every genlab panel: their text takes the theme's colour, so
+# an opaque white panel would hide it in a dark theme.
+_ALL, _SELECTED, _LINE = "#0072B2", "#D55E00", "#888888"
 
 
 def _titled(title: str, svg: str) -> str:
-    return f"<div><b>{title}</b><br>{_with_background(svg)}</div>"
+    return f"<div><b>{title}</b><br>{svg}</div>"
 
 
 def _plane(rates, distortions, selected: int) -> str:
     r_hi = max(rates) * 1.1 + 1.0
     d_lo, d_hi = min(distortions), max(distortions)
     pad = 0.1 * (d_hi - d_lo) + 1.0
-    plot = SvgPlot(300, 230, (0.0, r_hi), (d_lo - pad, d_hi + pad), margin=(40, 10, 18, 30))
+    plot = SvgPlot(330, 230, (0.0, r_hi), (d_lo - pad, d_hi + pad), margin=(54, 14, 18, 30))
     # the models of the selected one's ELBO: D = -ELBO - R, a line of slope -1
     total = rates[selected] + distortions[selected]
     r = np.linspace(0.0, r_hi, 50)
@@ -59,6 +55,11 @@ def _bars(kl: np.ndarray, active: np.ndarray, top: float) -> str:
     plot.axes(xlabel="latent dimension j", xticks=np.arange(J))
     plot.legend([("active", _SELECTED), ("inactive", "#999999")])
     return _titled("KL of each latent dimension (nats)", plot.svg())
+
+
+def wrapping(box: widgets.Box) -> widgets.Box:
+    box.layout.flex_flow = "row wrap"
+    return box
 
 
 def rate_distortion_explorer(
@@ -135,7 +136,8 @@ def rate_distortion_explorer(
     show()
     return panel(
         "rate-distortion",
-        [slider, readout, row([image, plane, bars])],
+        # the three panels wrap onto a second line where the output area is narrower than them
+        [slider, readout, wrapping(row([image, plane, bars]))],
         slider=slider,
         images=image,
         plane=plane,

@@ -6,6 +6,7 @@ shows each widget once; then, in both themes:
 - every text of genlab's SVG panels has a WCAG contrast ratio of at least 4.5:1 against the
   background it is drawn on, both read from the browser's computed styles;
 - no mark of an SVG panel (polyline, path, polygon) leaves its axes' box;
+- no part of a widget reaches beyond the right edge of its output area (a wide row wraps);
 - "Step D ×50" (with R1 = 0) changes the drawn D(x) and brings it towards D*.
 
 Screenshots of each widget in each theme land in tests/artifacts/browser/ (git-ignored).
@@ -34,7 +35,8 @@ from genlab.models.vqvae import VQVAE, VQVAEConfig
 from genlab.theory import LinearGaussianLVM
 from genlab.train import fit
 from genlab.widgets import (attribute_controls, codebook_viewer, elbo_gap_explorer, gan_playground,
-                            interpolation, latent_explorer, manifold_grid, traversal)
+                            interpolation, latent_explorer, manifold_grid, predict,
+                            rate_distortion_explorer, traversal)
 genlab.plots.use_style()
 torch.manual_seed(0)
 digits = data.digits("train")
@@ -59,6 +61,13 @@ GALLERY = [
     ("codebook-viewer", "codebook_viewer(vq, digits.images[:32])"),
     ("gan-playground", "gan_playground(1, r1=0.0)"),
     ("gan-playground-ring", "gan_playground(2, target='ring')"),
+    # the same model under two betas: the layout, not the models, is what is looked at here
+    ("rate-distortion", "rate_distortion_explorer([(1.0, vae), (2.0, vae)], digits.images[:64])"),
+    (
+        "predict",
+        "predict('Which has the lower variance?', ['score function', 'reparameterization'], "
+        "answer='reparameterization', explanation='It differentiates f along the path.')",
+    ),
 ]
 
 CONTRAST_JS = """
@@ -122,6 +131,27 @@ OUTSIDE_JS = """
                           box: [box.x, box.y, box.x + box.width, box.y + box.height],
                           axes: [l, t, r, b]});
             }
+        }
+    }
+    return out;
+}
+"""
+
+
+WIDER_JS = """
+() => {
+    const out = [];
+    for (const widget of document.querySelectorAll('.genlab-widget')) {
+        const area = widget.closest('.jp-OutputArea-output') || widget.parentElement;
+        const right = area.getBoundingClientRect().right;
+        let widest = 0;
+        for (const el of widget.querySelectorAll('*')) {
+            const r = el.getBoundingClientRect();
+            if (r.width > 0) widest = Math.max(widest, r.right);
+        }
+        // a few pixels are a border or a slider's handle; a panel cut off is tens or hundreds
+        if (widest > right + 4) {
+            out.push({widget: widget.className, beyond: Math.round(widest - right)});
         }
     }
     return out;
@@ -199,6 +229,8 @@ def test_every_widget_fits_the_screen_and_is_legible(gallery, theme):
     assert faint == [], f"SVG text below WCAG 4.5:1 in {theme}: {faint[:8]}"
     outside = page.evaluate(OUTSIDE_JS)
     assert outside == [], f"SVG marks outside their axes: {outside[:5]}"
+    wider = page.evaluate(WIDER_JS)
+    assert wider == [], f"widgets wider than their output area (px beyond): {wider}"
     assert [e for e in page.console_errors if "favicon" not in e] == []
 
 

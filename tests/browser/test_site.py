@@ -158,59 +158,102 @@ def _ids(path: Path) -> set[str]:
     return set(re.findall(r'\sid="([^"]+)"', path.read_text(encoding="utf-8")))
 
 
-@pytest.mark.parametrize("theme", THEMES)
-@pytest.mark.parametrize("page_path", PAGES)
-def test_page(page_path, theme, site, server, chromium, axe_source, audit):
+_AXE_START = """() => {
+  window.__axe = undefined;
+  axe.run(document, {resultTypes: ['violations']})
+    .then(r => { window.__axe = r.violations.map(v => ({id: v.id, impact: v.impact,
+                   nodes: v.nodes.length, target: v.nodes[0].target.join(' ')})); })
+    .catch(e => { window.__axe = {error: String(e)}; });
+}"""
+
+
+def _open(chromium, server: str, page_path: str, theme: str, axe_source: str) -> dict:
+    """Open ``page_path`` in ``theme``, take its screenshot and facts, and start axe on it.
+
+    axe runs in the page's own renderer process, so the two themes' audits (most of a page's
+    test time) run at once on two cores; :func:`_finish` collects the result.
+    """
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     # pydata-sphinx-theme reads the reader's choice from localStorage.
     context.add_init_script(
         f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');"
     )
-    blocked, failed, errors = [], [], []
-
-    page = context.new_page()
+    run = {"context": context, "theme": theme, "blocked": [], "failed": [], "errors": []}
+    page = run["page"] = context.new_page()
     page.on(
         "request",
-        lambda r: None if r.url.startswith((server + "/", "data:")) else blocked.append(r.url),
+        lambda r: (
+            None if r.url.startswith((server + "/", "data:")) else run["blocked"].append(r.url)
+        ),
     )
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else 0)
-    try:
-        page.goto(f"{server}/{page_path}", wait_until="load")
-        page.evaluate(
-            """async () => {
-                if (window.MathJax) await MathJax.startup.promise;
-                await document.fonts.ready;
-            }"""
-        )
-        name = page_path.removesuffix(".html").replace("/", "-")
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{theme}.png"))
-        info = page.evaluate(_COLLECT)
-        # axe re-fetches style sheets itself (resolving their @imports against the page, not the
-        # sheet): the page's own requests are those made before it runs.
-        page_failed, page_errors = list(failed), list(errors)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-                .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
-                            target: v.nodes[0].target.join(' ')}))"""
-        )
-    finally:
-        context.close()
+    page.on("console", lambda m: run["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: run["errors"].append(f"page error: {e}"))
+    page.on(
+        "response", lambda r: run["failed"].append(f"{r.status} {r.url}") if r.status >= 400 else 0
+    )
+    page.goto(f"{server}/{page_path}", wait_until="load")
+    page.evaluate(
+        """async () => {
+            if (window.MathJax) await MathJax.startup.promise;
+            await document.fonts.ready;
+        }"""
+    )
+    name = page_path.removesuffix(".html").replace("/", "-")
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{theme}.png"))
+    run["info"] = page.evaluate(_COLLECT)
+    # axe re-fetches style sheets itself (resolving their @imports against the page, not the
+    # sheet): the page's own requests are those made before it runs.
+    run["page_failed"], run["page_errors"] = list(run["failed"]), list(run["errors"])
+    page.add_script_tag(content=axe_source)
+    page.evaluate(_AXE_START)
+    return run
 
+
+def _finish(run: dict) -> list[dict]:
+    page = run["page"]
+    page.wait_for_function("() => window.__axe !== undefined", polling=200, timeout=300_000)
+    violations = page.evaluate("() => window.__axe")
+    assert not isinstance(violations, dict), f"axe failed: {violations}"
+    return violations
+
+
+@functools.cache
+def _ids_of(path: Path) -> frozenset[str]:
+    return frozenset(_ids(path))
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page(page_path, site, server, chromium, axe_source, audit):
+    """Both themes of one page, opened side by side (their axe audits run at once)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    runs = []
+    try:
+        for theme in THEMES:
+            runs.append(_open(chromium, server, page_path, theme, axe_source))
+        for run in runs:
+            run["violations"] = _finish(run)
+    finally:
+        for run in runs:
+            run["context"].close()
+    for run in runs:
+        _check_page(page_path, site, server, audit, run)
+
+
+def _check_page(page_path: str, site: Path, server: str, audit: dict, run: dict) -> None:
+    theme, info, violations = run["theme"], run["info"], run["violations"]
     counts: dict[str, int] = defaultdict(int)
     for v in violations:
         counts[v["impact"] or "none"] += v["nodes"]
     audit[page_path][theme] = {"counts": dict(counts), "rules": violations}
 
-    assert not blocked, f"requests to other hosts: {blocked}"
-    assert not page_failed, f"failed requests: {page_failed}"
-    assert not page_errors, f"console errors: {page_errors}"
+    where = f"{page_path} ({theme})"
+    assert not run["blocked"], f"requests to other hosts on {where}: {run['blocked']}"
+    assert not run["page_failed"], f"failed requests on {where}: {run['page_failed']}"
+    assert not run["page_errors"], f"console errors on {where}: {run['page_errors']}"
     assert info["theme"] == theme, f"the page did not switch to the {theme} theme"
     # Math is rendered: no TeX delimiters left in the prose (code is not prose).
     raw = re.findall(r"\$\$|\\\(|\\\)|\\\[|\\\]|\$[^$\s][^$]*\\[a-zA-Z]+[^$]*\$", info["text"])
-    assert not raw, f"unrendered math: {raw[:5]}"
+    assert not raw, f"unrendered math on {where}: {raw[:5]}"
     for image in info["images"]:
         alt = (image["alt"] or "").strip()
         assert image["ok"], f"image did not load: {image['src']}"
@@ -228,7 +271,7 @@ def test_page(page_path, theme, site, server, chromium, axe_source, audit):
             target = target / "index.html"
         assert target.is_file(), f"broken link {link} on {page_path}"
         if parts.fragment and target.suffix == ".html":
-            assert parts.fragment in _ids(target), f"broken anchor {link} on {page_path}"
+            assert parts.fragment in _ids_of(target), f"broken anchor {link} on {page_path}"
     # One title, and no heading deeper than one level below the one before it.
     levels = info["headings"]
     assert levels and levels[0] == 1 and levels.count(1) == 1, f"headings {levels}"
@@ -246,7 +289,7 @@ def test_page(page_path, theme, site, server, chromium, axe_source, audit):
         assert "Interactive in JupyterLab" in caption
         assert page_path.replace(".html", ".ipynb") in caption, caption
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not serious, f"axe: {serious}"
+    assert not serious, f"axe on {where}: {serious}"
 
 
 def test_lecture_widgets_are_stills(site):
