@@ -14,7 +14,7 @@ import torch
 
 from genlab.data import digits
 from genlab.metrics import fid
-from genlab.models.classifier import train_digit_classifier
+from genlab.train import train_digit_classifier
 from genlab.theory import DiracGAN
 
 

@@ -17,7 +17,9 @@ One concept per module:
 - :mod:`~genlab.gan.steps`: the two updates, shared by both trainers;
 - :mod:`~genlab.gan.trainer`: :class:`GANTrainer`, one GAN a step at a time;
 - :mod:`~genlab.gan.many_seeds`: :class:`ManySeedGANs`, ``N`` runs at once, and their outcomes;
-- :mod:`~genlab.gan.experiments`: the lectures' experiments as data functions.
+- :mod:`~genlab.gan.experiments`: the lectures' experiments as data functions;
+- :mod:`~genlab.gan.digit_generators`: the course's digit generators on one table (FID,
+  precision, recall).
 """
 
 from genlab.gan.config import (
@@ -37,6 +39,13 @@ from genlab.gan.densities import (
     kde,
     optimal_logit,
     wasserstein_1d_to_target,
+)
+from genlab.gan.digit_generators import (
+    DIGIT_BUDGET,
+    DigitBudget,
+    DigitGenerators,
+    GeneratorScore,
+    compare_digit_generators,
 )
 from genlab.gan.experiments import (
     DigitQuality,
@@ -78,6 +87,11 @@ from genlab.losses import discriminator_objective, generator_objective, r1_penal
 
 __all__ = [
     "DEFAULTS",
+    "DIGIT_BUDGET",
+    "DigitBudget",
+    "DigitGenerators",
+    "GeneratorScore",
+    "compare_digit_generators",
     "EVENTS",
     "OBJECTIVES",
     "OPTIMAL_D_SAMPLES",

@@ -25,7 +25,7 @@ from genlab.gan.streams import draw_noise
 from genlab.gan.trainer import GANTrainer
 from genlab.models.gan import GaussianGenerator
 from genlab.theory import optimal_discriminator
-from genlab.train import train_digit_classifier
+from genlab.train import TrainedClassifier, train_digit_classifier
 
 
 class SaturationCurves(NamedTuple):
@@ -262,6 +262,7 @@ def dcgan_digits_run(
     n: int = 1000,
     ema: float | None = 0.99,
     progress: bool = False,
+    classifier: TrainedClassifier | None = None,
 ) -> DigitsRun:
     r"""Train the default DCGAN on the digits for ``steps`` (default: its budget, 1500 steps,
     20-25 s on one laptop CPU core) and judge ``n`` samples with :func:`dcgan_digit_quality`:
@@ -273,7 +274,7 @@ def dcgan_digits_run(
     Karras et al. 2018): the samples come from :math:`\bar\theta_g`, which averages out the
     last steps' oscillation. ``ema=None`` samples the trained generator itself; ``raw_quality``
     always judges it, on the same ``z``. ``progress=True`` shows a bar over the steps
-    (tqdm.auto).
+    (tqdm.auto). ``classifier``: the judge (default: ``train_digit_classifier(seed=seed)``).
     """
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -295,7 +296,8 @@ def dcgan_digits_run(
         if average is not None:
             average.update_parameters(generator)
     seconds = time.perf_counter() - started
-    classifier = train_digit_classifier(seed=seed, device=device)
+    if classifier is None:
+        classifier = train_digit_classifier(seed=seed, device=device)
     z = draw_noise(n, model_config.latent_dim, torch.Generator().manual_seed(seed))
     z = z.to(trainer.device)
     with torch.no_grad():
