@@ -14,8 +14,8 @@ import torch
 
 from genlab.data import digits
 from genlab.metrics import fid
-from genlab.train import train_digit_classifier
 from genlab.theory import DiracGAN
+from genlab.train import train_digit_classifier
 
 
 def fid_seconds(repeats: int = 7) -> tuple[float, float]:
