@@ -17,6 +17,7 @@ The Play button is an ``ipywidgets.Play``: the browser ticks it, and each tick r
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import deque
@@ -26,6 +27,7 @@ import ipywidgets as widgets
 import torch
 
 from genlab._checks import choice, positive_int
+from genlab.device import one_thread
 from genlab.gan import (
     OBJECTIVES,
     PRIORS,
@@ -97,6 +99,19 @@ def _dropdown(description, options, value):
         style=CONTROL_STYLE,
         layout=_layout(),
     )
+
+
+def _one_thread(method):
+    """Train and draw on one CPU thread: the playground's networks have a few hundred
+    parameters, and on a machine with other work, torch's second thread spin-waits for it
+    (a 1-D frame took 150-1,085 ms on two threads and 26-36 ms on one, side by side)."""
+
+    @functools.wraps(method)
+    def wrapped(*args, **kwargs):
+        with one_thread():
+            return method(*args, **kwargs)
+
+    return wrapped
 
 
 class _Playground(PanelsMixin):
@@ -272,6 +287,7 @@ class _Playground(PanelsMixin):
         self.curves["g"].append((self.updates, self.trainer.last["g_loss"]))
         return True
 
+    @_one_thread
     def step_d(self, steps: int = 1) -> None:
         """``steps`` discriminator updates (recorded); the generator does not move."""
         for _ in range(positive_int("steps", steps)):
@@ -279,11 +295,13 @@ class _Playground(PanelsMixin):
                 break
         self.redraw()
 
+    @_one_thread
     def step_g(self) -> None:
         """One generator update against the current discriminator."""
         self._step_g()
         self.redraw()
 
+    @_one_thread
     def frame(self, steps: int | None = None) -> None:
         """``steps`` (default: the slider's) full steps (k D updates, one G), then one redraw."""
         steps = self.steps_per_frame.value if steps is None else positive_int("steps", steps)
