@@ -357,7 +357,7 @@ check("ex04_vq_loop", train_vq)
 #
 # A code that no encoder output picks gets no gradient and never moves: it is *dead*, and a
 # VQ-VAE with many dead codes is a smaller model than it claims to be.
-# `genlab.models.vqvae.vqvae_codebook_run(seed, settings, codebook_size)` trains the lecture's
+# `genlab.vqvae_experiments.vqvae_codebook_run(seed, settings, codebook_size)` trains the lecture's
 # digits VQ-VAE ($K$ = `codebook_size` codes, a $4 \times 4$ grid of codes per digit) on the
 # training digits and returns, on the test digits, the `perplexity` of question 3, the share of
 # codes used (`usage`) and the reconstruction NLL per digit (`nll`, nats). The five settings
@@ -365,7 +365,7 @@ check("ex04_vq_loop", train_vq)
 # commitment weight $\beta$ of question 2, whether the codebook starts on encoder outputs of
 # the first batch (1) or, as in the paper, uniform in $[-1/K, 1/K]$ (0), and the number of
 # steps between restarts of the codes that went unused since the last restart (0: never).
-# The defaults, `genlab.models.vqvae.CodebookSettings()`, are the paper's. The budget: at most
+# The defaults, `genlab.vqvae_experiments.CodebookSettings()`, are the paper's. The budget: at most
 # 4 epochs (about 2 seconds), a learning rate up to 0.01, $\beta \le 2$ and restarts at most
 # every 100 steps.
 #
@@ -377,7 +377,7 @@ check("ex04_vq_loop", train_vq)
 # both.
 
 # %% nbgrader={"grade": false, "grade_id": "ex04_codebook_use_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
-from genlab.models.vqvae import CodebookSettings, vqvae_codebook_run
+from genlab.vqvae_experiments import CodebookSettings, vqvae_codebook_run
 
 run = vqvae_codebook_run(0, CodebookSettings(), codebook_size=32)
 print(f"the paper's codebook, K = 32: perplexity {run.perplexity:.1f}, {100 * run.usage:.0f}% of the codes used, "

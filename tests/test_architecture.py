@@ -24,7 +24,7 @@ LAYERS = [
         "genlab.metrics",
     },
     {"genlab.data", "genlab.models"},
-    {"genlab.train", "genlab.checkpoint", "genlab.gan"},
+    {"genlab.train", "genlab.checkpoint", "genlab.gan", "genlab.vqvae_experiments"},
 ]
 TOP = {"genlab.widgets", "genlab.grading", "genlab.cli", "genlab.gan_cli", "genlab.grade_cli"}
 

@@ -266,7 +266,7 @@ def test_a_translated_gaussian_is_w1_away_by_the_length_of_the_shift():
 
 
 def test_the_codebook_run_is_seeded_and_refuses_settings_over_its_budget():
-    from genlab.models.vqvae import vqvae_codebook_run
+    from genlab.vqvae_experiments import vqvae_codebook_run
 
     first, again = (vqvae_codebook_run(2, (1, 2e-3, 0.25, 0, 20), 16) for _ in range(2))
     assert first == again and 1.0 <= first.perplexity <= 16 and first.nll > 0

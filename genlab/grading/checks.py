@@ -26,7 +26,8 @@ from types import MappingProxyType
 import torch
 
 from genlab.grading.probe import Answer, probe
-from genlab.grading.protocol import NamedFunction, Opaque
+from genlab.grading.protocol import Opaque
+from genlab.grading.wording import describe, describe_inputs
 
 __all__ = [
     "KINDS",
@@ -164,35 +165,6 @@ def case_inputs(question: Question, suite: str, seed: int) -> list[dict[str, obj
 # ------------------------------------------------------------------------------- the judge
 
 
-def _describe(value) -> str:
-    if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)}"
-    if value is None:
-        return "None"
-    if isinstance(value, tuple):
-        return f"a tuple of {len(value)} values"
-    if isinstance(value, Opaque):
-        return value.text if value.type_name == "Tensor" else f"a {value.type_name} ({value.text})"
-    text = repr(value)
-    text = text if len(text) <= 80 else text[:77] + "..."
-    if isinstance(value, int | float | bool | str | list | dict):
-        return f"a Python {type(value).__name__} ({text})"
-    return f"a {type(value).__name__} ({text})"
-
-
-def _describe_inputs(inputs: Mapping[str, object]) -> str:
-    parts = []
-    for name, value in inputs.items():
-        if isinstance(value, torch.Tensor):
-            shape = "x".join(map(str, value.shape)) or "0-d"
-            parts.append(f"{name} ({shape}, {str(value.dtype).removeprefix('torch.')})")
-        elif isinstance(value, NamedFunction):
-            parts.append(f"{name}(z) = {value.name}")
-        else:
-            parts.append(f"{name} = {value!r}")
-    return ", ".join(parts)
-
-
 def _parts(question: Question, value) -> list[tuple[str, object]]:
     if question.fields:
         return list(zip(question.fields, value, strict=False))
@@ -210,11 +182,11 @@ def _structure_problem(question: Question, reference, value) -> str | None:
         n = len(question.fields)
         names = ", ".join(question.fields)
         if not isinstance(value, tuple):
-            return f"expected a tuple of {n} tensors ({names}); got {_describe(value)}"
+            return f"expected a tuple of {n} tensors ({names}); got {describe(value)}"
         if len(value) != n:
             return f"expected {n} values ({names}); got {len(value)}"
     elif isinstance(value, tuple):
-        return f"expected one tensor of shape {tuple(reference.shape)}; got {_describe(value)}"
+        return f"expected one tensor of shape {tuple(reference.shape)}; got {describe(value)}"
     for (name, got), (_, want) in zip(
         _parts(question, value), _parts(question, reference), strict=True
     ):
@@ -236,7 +208,7 @@ def _structure_problem(question: Question, reference, value) -> str | None:
                 "tensors), "
                 "so the result keeps its shape and its gradient"
             )
-        return f"{_label(name)}expected a torch.Tensor; got {_describe(got)}{advice}"
+        return f"{_label(name)}expected a torch.Tensor; got {describe(got)}{advice}"
     return None
 
 
@@ -316,7 +288,7 @@ def _value_problem(question: Question, reference, value, inputs, rtol, atol) -> 
             hint = f" {question.nan_hint}" if question.nan_hint else ""
             return (
                 f"{_label(name)}{kind} at index {index} where the answer is finite "
-                f"({float(want[index]):.6g}), on inputs {_describe_inputs(inputs)}.{hint}"
+                f"({float(want[index]):.6g}), on inputs {describe_inputs(inputs)}.{hint}"
             )
         scale = float(want.double().abs().max()) if want.numel() else 0.0
         if scale > 1e-6:
@@ -330,7 +302,7 @@ def _value_problem(question: Question, reference, value, inputs, rtol, atol) -> 
         index, expected, actual = _worst(want, got)
         return (
             f"{_label(name)}wrong values: at index {index} expected {expected:.6g}, got "
-            f"{actual:.6g}, on inputs {_describe_inputs(inputs)}"
+            f"{actual:.6g}, on inputs {describe_inputs(inputs)}"
         )
     return "wrong values"  # pragma: no cover - _close said they differ
 
@@ -407,7 +379,7 @@ def _error_problem(name: str, error: tuple[str, str], inputs: Mapping[str, objec
     if kind == "NameError" and text.startswith(f"`{name}`"):
         return f"no function named `{name}` in the notebook: run its cell and keep its name"
     call = f"{name}({', '.join(inputs)})"
-    return f"raised {kind}: {text} (called as {call} with {_describe_inputs(inputs)})"
+    return f"raised {kind}: {text} (called as {call} with {describe_inputs(inputs)})"
 
 
 def judge(

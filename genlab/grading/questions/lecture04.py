@@ -23,14 +23,9 @@ from genlab.grading.questions._experiments import (
 )
 from genlab.grading.questions._inputs import dtype_for, number, randn
 from genlab.models.dcign import clamp_to_batch_mean
-from genlab.models.vqvae import (
-    VQVAE,
-    CodebookSettings,
-    VQVAEConfig,
-    perplexity,
-    vqvae_codebook_run,
-)
+from genlab.models.vqvae import VQVAE, VQVAEConfig, perplexity
 from genlab.optima import gaussian_decoder_optimum
+from genlab.vqvae_experiments import CodebookSettings, vqvae_codebook_run
 
 # (B, D, h, w) of z_e and K codes, per case
 _GRIDS = {
